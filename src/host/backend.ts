@@ -1,0 +1,101 @@
+/** What the daemon needs from a hypervisor: one sample per cycle, and the live actions. */
+import type { HostTopology } from '../topology/types.js';
+
+export interface GuestCell {
+  id: number;
+  cpus: number[];
+  memoryMiB: number;
+}
+
+export interface MemNode {
+  cellid: number;
+  mode: string;
+  nodeset: string;
+}
+
+export interface BalloonStats {
+  currentKiB?: number;
+  maximumKiB?: number;
+  rssKiB?: number;
+  /** Guest-reported (virtio balloon stats), present only with a guest driver. */
+  availableKiB?: number;
+  usableKiB?: number;
+  unusedKiB?: number;
+}
+
+export interface VmSample {
+  name: string;
+  uuid: string;
+  /** libvirt state name: running, paused, shutoff, ... */
+  state: string;
+  running: boolean;
+  persistent: boolean;
+  vcpusCurrent: number;
+  vcpusMax: number;
+  /** Cumulative busy time per vCPU in ns, indexed by vCPU id; null where the vCPU is offline. */
+  vcpuTimeNs: (number | null)[];
+  memoryMiB: number;
+  maxMemoryMiB: number;
+  /** Hot-plug limits from <maxMemory slots=...>; undefined when memory hot-plug is not configured. */
+  maxMemorySlots?: number;
+  usedMemorySlots?: number;
+  balloon?: BalloonStats;
+  /** Affinity of each vCPU (cpuset text), indexed by vCPU id, for all vCPUs up to vcpusMax where known. */
+  vcpuPins: (string | null)[];
+  emulatorPin: string | null;
+  numatune: { mode: string; nodeset: string | null } | null;
+  memnodes: MemNode[];
+  cpuShares: number | null;
+  guestCells: GuestCell[];
+  /** Machine type, e.g. "pc-i440fx-7.2", "virt-4.1". */
+  machine: string;
+  arch: string;
+  /** Cores per socket of the guest CPU topology (1 when none is configured). */
+  coresPerSocket: number;
+  /** Host memory of this VM per host node in MiB, where the backend can tell. */
+  memoryByNode?: Record<string, number>;
+  /** Running job (migration, save, snapshot) if any: the seed forbids hot-plug then. */
+  job?: string;
+  /** numaplace's metadata from the domain XML (exclusion, weight, class). */
+  metadata: Record<string, string>;
+  /** Guest OS type where known ("linux", "windows"); affects memory hot-plug rules. */
+  osType?: string;
+  /** The domain has vhost-user devices (memory hot-plug is excluded then). */
+  hasVhostUser: boolean;
+  hugepageKiB?: number;
+}
+
+export interface HostSample {
+  /** Monotonic sample time in ms (simulated time for the simulated host). */
+  atMs: number;
+  topology: HostTopology;
+  vms: VmSample[];
+}
+
+/** --live always for a running VM; --config too when `config` is set and the VM is persistent. */
+export interface ApplyFlags {
+  live: boolean;
+  config: boolean;
+}
+
+export interface DimmSpec {
+  MiB: number;
+  guestNode: number;
+  /** Host nodes the dimm's memory comes from (source nodemask). */
+  sourceNodes?: string;
+}
+
+export interface HostBackend {
+  readonly kind: 'virsh' | 'simulated';
+  topology(): Promise<HostTopology>;
+  sample(): Promise<HostSample>;
+  pinVcpu(vm: string, vcpu: number, cpuset: string, flags: ApplyFlags): Promise<void>;
+  pinEmulator(vm: string, cpuset: string, flags: ApplyFlags): Promise<void>;
+  setNodeset(vm: string, nodeset: string, flags: ApplyFlags): Promise<void>;
+  setShares(vm: string, shares: number, flags: ApplyFlags): Promise<void>;
+  setVcpus(vm: string, count: number, flags: ApplyFlags): Promise<void>;
+  attachMemory(vm: string, dimm: DimmSpec, flags: ApplyFlags): Promise<void>;
+  /** Counters the metrics export: calls made and calls failed so far. */
+  stats(): { calls: number; errors: number };
+  close(): Promise<void>;
+}
