@@ -1,9 +1,42 @@
-/** numaplace command line: dispatches to the subcommands. */
+/** numaplace command line: a table of subcommands, each in src/cli/commands/. */
+import { EXIT_BAD_INPUT, EXIT_FAILURE, UsageError } from './args.js';
+
+export interface Command {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+/** Loaded lazily so `numaplace topology` does not pay for the solver or prom-client. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+};
+
+const USAGE = () => `usage: numaplace <command> [options]
+
+commands:
+${Object.keys(COMMANDS).map((c) => `  ${c}`).join('\n')}
+
+Run "numaplace <command> --help" for a command's options.
+`;
+
 export async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write('usage: numaplace <topology|solve|plan|apply|run> [options]\n');
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE());
     return 0;
   }
-  process.stderr.write(`numaplace: unknown command ${JSON.stringify(argv[0])}; run numaplace --help\n`);
-  return 2;
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`numaplace: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  try {
+    return await (await load()).run(rest);
+  } catch (e) {
+    if (e instanceof UsageError || (e as Error).name === 'UsageError') {
+      process.stderr.write(`numaplace ${name}: ${(e as Error).message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    process.stderr.write(`numaplace ${name}: ${(e as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
 }

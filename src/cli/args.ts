@@ -1,0 +1,40 @@
+/** Shared command-line plumbing: option parsing with clear errors, exit codes. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** Exit status contract: 0 success, 2 bad input (one-line reason on stderr), 1 other failure. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/** Bad input from the user: reported as one line on stderr, exit 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Host options every command that reads a host accepts (contract). */
+export const HOST_OPTIONS = {
+  connect: { type: 'string' },
+  simulate: { type: 'string' },
+  config: { type: 'string' },
+  'reserved-cpus': { type: 'string' },
+} as const satisfies Options;
+
+export const HOST_OPTIONS_HELP = `host options:
+  --connect URI           libvirt URI to manage (e.g. qemu:///system)
+  --simulate SCENARIO     use the built-in simulated host running SCENARIO (a name or a scenario file)
+  --config FILE           configuration file (default: built-in defaults, see config/numaplace.json)
+  --reserved-cpus CPUSET  host CPUs no VM may use, e.g. "0,64" (overrides the config)`;
+
+/** parseArgs with strict checking, turning its errors into UsageError. */
+export function parseCommandArgs<T extends Options>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]);
+  }
+}
