@@ -2,18 +2,18 @@
 import { EXIT_BAD_INPUT, EXIT_FAILURE, UsageError } from './args.js';
 
 export interface Command {
-  summary: string;
   run(argv: string[]): Promise<number>;
 }
 
 /** Loaded lazily so `numaplace topology` does not pay for the solver or prom-client. */
-const COMMANDS: Record<string, () => Promise<Command>> = {
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  // e.g. topology: { summary: 'show the host NUMA topology', load: async () => (await import('./commands/topology.js')).command },
 };
 
 const USAGE = () => `usage: numaplace <command> [options]
 
 commands:
-${Object.keys(COMMANDS).map((c) => `  ${c}`).join('\n')}
+${Object.entries(COMMANDS).map(([c, { summary }]) => `  ${c.padEnd(10)} ${summary}`).join('\n')}
 
 Run "numaplace <command> --help" for a command's options.
 `;
@@ -24,13 +24,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE());
     return 0;
   }
-  const load = COMMANDS[name];
-  if (!load) {
+  const entry = COMMANDS[name];
+  if (!entry) {
     process.stderr.write(`numaplace: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
     return EXIT_BAD_INPUT;
   }
   try {
-    return await (await load()).run(rest);
+    return await (await entry.load()).run(rest);
   } catch (e) {
     if (e instanceof UsageError || (e as Error).name === 'UsageError') {
       process.stderr.write(`numaplace ${name}: ${(e as Error).message}\n`);
