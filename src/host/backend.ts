@@ -42,6 +42,8 @@ export interface VmSample {
   balloon?: BalloonStats;
   /** Affinity of each vCPU (cpuset text), indexed by vCPU id, for all vCPUs up to vcpusMax where known. */
   vcpuPins: (string | null)[];
+  /** Physical CPU each online vCPU last ran on (virsh vcpuinfo "CPU:"), indexed by vCPU id. */
+  vcpuLastCpu: (number | null)[];
   emulatorPin: string | null;
   numatune: { mode: string; nodeset: string | null } | null;
   memnodes: MemNode[];
