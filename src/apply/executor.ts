@@ -1,0 +1,151 @@
+/**
+ * Runs a plan's steps through a HostBackend, one VM at a time, that VM's steps together and in
+ * order. When a step fails, the steps already applied to that VM are undone in reverse, back to
+ * the settings the sample showed, and the VM is reported failed; the other VMs go on. A step the
+ * host refuses for a structural reason (HostLimitationError: e.g. numatune in strict mode) is a
+ * refusal, not a failure: the VM's other steps still apply.
+ */
+import type { ApplyFlags, HostBackend, HostSample, VmSample } from '../host/backend.js';
+import { HostLimitationError } from '../host/errors.js';
+import type { FailedStep, Refusal, Step } from '../plan/steps.js';
+import { formatCpuSet } from '../topology/cpuset.js';
+import type { Journal, JournalResult } from './journal.js';
+
+export interface ActionEvent {
+  vm: string;
+  step: Step;
+  result: JournalResult;
+  error?: string;
+}
+
+export interface ExecuteOptions {
+  persistConfig: boolean;
+  journal?: Journal;
+  /** Checked between VMs: true stops before the next VM (SIGTERM finishes the current VM only). */
+  shouldStop?: () => boolean;
+  /** One call per action (the daemon logs a line each). */
+  onAction?: (e: ActionEvent) => void;
+}
+
+export interface ExecuteResult {
+  applied: Step[];
+  failed: FailedStep[];
+  refused: Refusal[];
+  /** VMs whose steps all went through (refusals aside). */
+  succeededVms: string[];
+  failedVms: string[];
+  /** VMs not reached because shouldStop() said so. */
+  notReached: string[];
+}
+
+/** --live for a running VM; --config too when persistConfig and the VM is persistent. A numatune
+ * nodeset of a non-restrictive VM is written only to the config (it cannot change live). */
+export function flagsFor(step: Step, vm: VmSample | undefined, persistConfig: boolean): ApplyFlags {
+  const config = persistConfig && (vm?.persistent ?? false);
+  if (step.kind === 'setNodeset' && vm?.numatune?.mode !== 'restrictive') return { live: false, config: true };
+  return { live: vm?.running ?? true, config };
+}
+
+export async function runStep(backend: HostBackend, step: Step, flags: ApplyFlags): Promise<void> {
+  switch (step.kind) {
+    case 'pinVcpu':
+      return backend.pinVcpu(step.vm, step.vcpu, step.cpuset, flags);
+    case 'pinEmulator':
+      return backend.pinEmulator(step.vm, step.cpuset, flags);
+    case 'setNodeset':
+      return backend.setNodeset(step.vm, step.nodeset, flags);
+    case 'setShares':
+      return backend.setShares(step.vm, step.shares, flags);
+    case 'setVcpus':
+      return backend.setVcpus(step.vm, step.count, flags);
+    case 'attachMemory':
+      return backend.attachMemory(step.vm, { MiB: step.MiB, guestNode: step.guestNode, ...(step.sourceNodes ? { sourceNodes: step.sourceNodes } : {}) }, flags);
+  }
+}
+
+/** The step that puts back what the sample showed before `step`, or a reason it cannot be undone. */
+export function inverseStep(step: Step, vm: VmSample | undefined, sample: HostSample): Step | string {
+  const allCpus = formatCpuSet(sample.topology.nodes.flatMap((n) => n.cpus));
+  switch (step.kind) {
+    case 'pinVcpu':
+      return { ...step, cpuset: vm?.vcpuPins[step.vcpu] ?? allCpus };
+    case 'pinEmulator':
+      return { ...step, cpuset: vm?.emulatorPin ?? allCpus };
+    case 'setNodeset':
+      return vm?.numatune?.nodeset ? { ...step, nodeset: vm.numatune.nodeset } : 'the VM had no numatune nodeset to go back to';
+    case 'setShares':
+      return vm?.cpuShares !== null && vm?.cpuShares !== undefined ? { ...step, shares: vm.cpuShares } : 'its earlier cpu_shares are unknown';
+    case 'setVcpus':
+      return vm ? { ...step, count: vm.vcpusCurrent } : 'its earlier vCPU count is unknown';
+    case 'attachMemory':
+      return 'an attached DIMM cannot be detached without guest support';
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function executePlan(backend: HostBackend, steps: readonly Step[], sample: HostSample, opts: ExecuteOptions): Promise<ExecuteResult> {
+  const byVm = new Map<string, Step[]>();
+  for (const s of steps) byVm.set(s.vm, [...(byVm.get(s.vm) ?? []), s]);
+  const result: ExecuteResult = { applied: [], failed: [], refused: [], succeededVms: [], failedVms: [], notReached: [] };
+  const note = (vm: string, step: Step, flags: ApplyFlags, r: JournalResult, error?: string) => {
+    opts.journal?.record({ vm, step, flags, result: r, ...(error !== undefined ? { error } : {}) });
+    opts.onAction?.({ vm, step, result: r, ...(error !== undefined ? { error } : {}) });
+  };
+  for (const [name, vmSteps] of byVm) {
+    if (opts.shouldStop?.()) {
+      result.notReached.push(name);
+      continue;
+    }
+    const vm = sample.vms.find((v) => v.name === name);
+    const done: { step: Step; flags: ApplyFlags }[] = [];
+    let failure: { step: Step; error: string } | null = null;
+    for (const step of vmSteps) {
+      const flags = flagsFor(step, vm, opts.persistConfig);
+      try {
+        await runStep(backend, step, flags);
+        done.push({ step, flags });
+        note(name, step, flags, 'applied');
+      } catch (e) {
+        if (e instanceof HostLimitationError) {
+          result.refused.push({ vm: name, reason: `${step.kind}: ${e.reason}` });
+          note(name, step, flags, 'refused', e.reason);
+          continue;
+        }
+        failure = { step, error: message(e) };
+        note(name, step, flags, 'failed', failure.error);
+        break;
+      }
+    }
+    if (!failure) {
+      result.applied.push(...done.map((d) => d.step));
+      result.succeededVms.push(name);
+      continue;
+    }
+    // Undo this VM's applied steps, last first.
+    const problems: string[] = [];
+    const kept: Step[] = [];
+    for (const { step, flags } of [...done].reverse()) {
+      const inv = inverseStep(step, vm, sample);
+      if (typeof inv === 'string') {
+        problems.push(`${step.kind} left applied: ${inv}`);
+        kept.unshift(step);
+        continue;
+      }
+      try {
+        await runStep(backend, inv, flags);
+        note(name, inv, flags, 'rolled-back');
+      } catch (e) {
+        problems.push(`undoing ${step.kind} failed: ${message(e)}`);
+        kept.unshift(step);
+        note(name, inv, flags, 'rollback-failed', message(e));
+      }
+    }
+    result.applied.push(...kept);
+    result.failed.push({ step: failure.step, error: problems.length === 0 ? `${failure.error} (earlier steps of ${name} rolled back)` : `${failure.error}; ${problems.join('; ')}` });
+    result.failedVms.push(name);
+  }
+  return result;
+}

@@ -1,0 +1,252 @@
+/**
+ * From successive host samples to the solver's Problem (pure).
+ *
+ * Loads come from cumulative vCPU busy time: (time now - time before) / elapsed, per vCPU,
+ * smoothed over the last `load.windowCycles` cycles by a small LoadTracker kept by the caller.
+ * Where a VM is now: a vCPU pinned within one node is on that node; otherwise it is on the node
+ * of the CPU it last ran on. Its memory: memoryByNode when the backend can tell, else the numatune
+ * nodeset (per guest cell where memnodes exist) split evenly, else spread like its vCPUs.
+ */
+import type { HostSample, VmSample } from '../host/backend.js';
+import type { Problem, ProblemVm } from '../../solver/types.js';
+import { parseCpuSet } from '../topology/cpuset.js';
+import type { HostTopology } from '../topology/types.js';
+import type { Settings } from './settings.js';
+
+// ---------------------------------------------------------------- loads
+
+export interface LoadTrackerState {
+  /** Time of the previous sample, null before the first. */
+  prevAtMs: number | null;
+  /** Cumulative vCPU times at the previous sample, per VM name (with its uuid, so a re-created VM starts over). */
+  prev: Record<string, { uuid: string; times: (number | null)[] }>;
+  /** The last windowCycles per-vCPU load vectors, oldest first. */
+  history: Record<string, number[][]>;
+}
+
+export function newLoadTracker(): LoadTrackerState {
+  return { prevAtMs: null, prev: {}, history: {} };
+}
+
+/** Feed one sample; returns the next tracker state and the smoothed load per running VM that has one. */
+export function trackLoads(
+  state: LoadTrackerState,
+  sample: HostSample,
+  windowCycles: number,
+): { state: LoadTrackerState; loads: Map<string, number[]> } {
+  const prev: LoadTrackerState['prev'] = {};
+  const history: LoadTrackerState['history'] = {};
+  const loads = new Map<string, number[]>();
+  const dtMs = state.prevAtMs === null ? 0 : sample.atMs - state.prevAtMs;
+  for (const vm of sample.vms) {
+    if (!vm.running) continue;
+    prev[vm.name] = { uuid: vm.uuid, times: [...vm.vcpuTimeNs] };
+    const before = state.prev[vm.name];
+    let past = before && before.uuid === vm.uuid ? (state.history[vm.name] ?? []) : [];
+    if (before && before.uuid === vm.uuid && dtMs > 0) {
+      const now: number[] = [];
+      for (let i = 0; i < vm.vcpusCurrent; i++) {
+        const t1 = vm.vcpuTimeNs[i];
+        const t0 = before.times[i];
+        // A vCPU just plugged (no earlier time) or a counter that went backwards counts as idle this cycle.
+        const busy = t1 === null || t1 === undefined || t0 === null || t0 === undefined || t1 < t0 ? 0 : (t1 - t0) / (dtMs * 1e6);
+        now.push(Math.min(1, Math.max(0, busy)));
+      }
+      past = [...past, now].slice(-Math.max(1, windowCycles));
+    }
+    if (past.length > 0) {
+      history[vm.name] = past;
+      const smoothed: number[] = [];
+      for (let i = 0; i < vm.vcpusCurrent; i++) {
+        const vals = past.map((v) => v[i]).filter((x): x is number => x !== undefined);
+        smoothed.push(vals.length === 0 ? 0 : vals.reduce((a, b) => a + b, 0) / vals.length);
+      }
+      loads.set(vm.name, smoothed);
+    }
+  }
+  return { state: { prevAtMs: sample.atMs, prev, history }, loads };
+}
+
+// ---------------------------------------------------------------- where things are
+
+export function cpuNodeMap(topo: HostTopology): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const c of topo.cpus) m.set(c.id, c.node);
+  for (const n of topo.nodes) for (const c of n.cpus) m.set(c, n.id);
+  return m;
+}
+
+function safeParse(text: string | null | undefined): number[] | null {
+  if (text === null || text === undefined) return null;
+  try {
+    return parseCpuSet(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Nodes a cpuset text reaches. */
+export function nodesOfCpuSet(text: string | null | undefined, cpuNode: Map<number, number>): Set<number> {
+  const out = new Set<number>();
+  for (const c of safeParse(text) ?? []) {
+    const n = cpuNode.get(c);
+    if (n !== undefined) out.add(n);
+  }
+  return out;
+}
+
+/** Node of vCPU i now: its pin when within one node, else the node it last ran on; null if unknown. */
+export function currentVcpuNode(vm: VmSample, i: number, cpuNode: Map<number, number>): number | null {
+  const pinned = nodesOfCpuSet(vm.vcpuPins[i], cpuNode);
+  if (pinned.size === 1) return [...pinned][0];
+  const last = vm.vcpuLastCpu[i];
+  if (last !== null && last !== undefined && cpuNode.has(last)) return cpuNode.get(last)!;
+  return null;
+}
+
+/** Current vCPU nodes of the VM's online vCPUs; unknown ones take the VM's most common known node. */
+export function currentVcpuNodes(vm: VmSample, cpuNode: Map<number, number>): number[] | null {
+  const nodes = Array.from({ length: vm.vcpusCurrent }, (_, i) => currentVcpuNode(vm, i, cpuNode));
+  const known = nodes.filter((n): n is number => n !== null);
+  if (known.length === 0) return null;
+  const counts = new Map<number, number>();
+  for (const n of known) counts.set(n, (counts.get(n) ?? 0) + 1);
+  const common = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
+  return nodes.map((n) => n ?? common);
+}
+
+function spread(total: number, nodes: number[], into: Record<string, number>): void {
+  if (nodes.length === 0) return;
+  for (const n of nodes) into[String(n)] = (into[String(n)] ?? 0) + total / nodes.length;
+}
+
+/** MiB of the VM's memory on each host node (see the module comment for the order of sources). */
+export function currentMemory(vm: VmSample, topo: HostTopology, vcpuNodes: number[] | null): Record<string, number> {
+  const nodeIds = new Set(topo.nodes.map((n) => n.id));
+  const valid = (ids: number[] | null) => (ids ?? []).filter((n) => nodeIds.has(n));
+  if (vm.memoryByNode) {
+    const entries = Object.entries(vm.memoryByNode).filter(([, mib]) => mib > 0);
+    if (entries.length > 0) return Object.fromEntries(entries);
+  }
+  if (vm.memnodes.length > 0 && vm.guestCells.length > 0) {
+    const byCell: Record<string, number> = {};
+    let covered = 0;
+    for (const cell of vm.guestCells) {
+      const mn = vm.memnodes.find((m) => m.cellid === cell.id);
+      const nodes = valid(safeParse(mn?.nodeset));
+      if (nodes.length === 0) continue;
+      spread(cell.memoryMiB, nodes, byCell);
+      covered += cell.memoryMiB;
+    }
+    if (covered > 0 && covered >= vm.memoryMiB * 0.999) return byCell;
+  }
+  const out: Record<string, number> = {};
+  const ns = valid(safeParse(vm.numatune?.nodeset));
+  if (ns.length > 0) {
+    spread(vm.memoryMiB, ns, out);
+    return out;
+  }
+  if (vcpuNodes && vcpuNodes.length > 0) {
+    for (const n of vcpuNodes) out[String(n)] = (out[String(n)] ?? 0) + vm.memoryMiB / vcpuNodes.length;
+    return out;
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------- policy
+
+/** `*` and `?` globs, whole name. */
+export function globMatch(pattern: string, name: string): boolean {
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 's');
+  return re.test(name);
+}
+
+function truthy(v: string | undefined): boolean {
+  return v !== undefined && ['true', '1', 'yes'].includes(v.trim().toLowerCase());
+}
+
+/** Why a VM is left alone, or null when numaplace manages it. */
+export function exclusionReason(vm: VmSample, settings: Pick<Settings, 'exclude'>): string | null {
+  const pat = settings.exclude.names.find((p) => globMatch(p, vm.name));
+  if (pat !== undefined) return `excluded by exclude.names pattern ${JSON.stringify(pat)}`;
+  if (settings.exclude.metadata && truthy(vm.metadata.exclude)) return 'excluded by its domain metadata (np:policy exclude="true")';
+  return null;
+}
+
+/** Share weight: config weights > metadata weight > metadata class > 1. */
+export function shareWeight(vm: VmSample, settings: Pick<Settings, 'shares'>): number {
+  const w = settings.shares.weights[vm.name];
+  if (w !== undefined) return w;
+  const mw = vm.metadata.weight !== undefined ? Number(vm.metadata.weight) : NaN;
+  if (Number.isFinite(mw) && mw > 0) return mw;
+  const cls = vm.metadata.class;
+  if (cls !== undefined && settings.shares.classes[cls] !== undefined) return settings.shares.classes[cls];
+  return 1;
+}
+
+export const MIN_SHARES = 2;
+export const MAX_SHARES = 262144;
+
+/** cpu_shares numaplace wants for the VM: perVcpu x vCPUs x weight, clamped to libvirt's range. */
+export function desiredShares(vm: VmSample, settings: Pick<Settings, 'shares'>): number {
+  const raw = Math.round(settings.shares.perVcpu * vm.vcpusCurrent * shareWeight(vm, settings));
+  return Math.min(MAX_SHARES, Math.max(MIN_SHARES, raw));
+}
+
+// ---------------------------------------------------------------- the problem
+
+export interface ProblemBuild {
+  problem: Problem;
+  /** VMs left alone (name -> reason); they appear in the problem as `fixed` when their place is known. */
+  excluded: Map<string, string>;
+  /** Things the sample did not tell, said once per build (e.g. an excluded VM whose vCPUs are nowhere known). */
+  notes: string[];
+}
+
+/** Build the solver's Problem from a sample and the smoothed loads (VMs without a load yet count as idle). */
+export function sampleToProblem(
+  sample: HostSample,
+  loads: ReadonlyMap<string, number[]>,
+  settings: Pick<Settings, 'exclude' | 'reservedCpus' | 'cpuOvercommit' | 'solver' | 'emulator'>,
+): ProblemBuild {
+  const topo = sample.topology;
+  const cpuNode = cpuNodeMap(topo);
+  const excluded = new Map<string, string>();
+  const notes: string[] = [];
+  const vms: ProblemVm[] = [];
+  for (const vm of sample.vms) {
+    if (!vm.running) continue;
+    const reason = exclusionReason(vm, settings);
+    if (reason) excluded.set(vm.name, reason);
+    const load = Array.from({ length: vm.vcpusCurrent }, (_, i) => loads.get(vm.name)?.[i] ?? 0);
+    const vcpuNodes = currentVcpuNodes(vm, cpuNode);
+    const memoryMiB = currentMemory(vm, topo, vcpuNodes);
+    const pvm: ProblemVm = { name: vm.name, vcpus: vm.vcpusCurrent, load, memoryMiB: vm.memoryMiB };
+    if (vcpuNodes && Object.keys(memoryMiB).length > 0) pvm.current = { vcpuNodes, memoryMiB };
+    if (reason) {
+      if (!pvm.current) {
+        notes.push(`${vm.name}: excluded but where its vCPUs run is unknown; its load is not counted on any node`);
+        continue;
+      }
+      pvm.fixed = true;
+    }
+    const cells = vm.guestCells
+      .map((c) => ({ id: c.id, vcpus: c.cpus.filter((v) => v < vm.vcpusCurrent), memoryMiB: c.memoryMiB }))
+      .filter((c) => c.vcpus.length > 0 || c.memoryMiB > 0);
+    if (cells.length > 0) pvm.cells = cells;
+    vms.push(pvm);
+  }
+  const problem: Problem = {
+    topology: topo,
+    vms,
+    options: {
+      cpuOvercommit: settings.cpuOvercommit,
+      memoryMoveCostPerGiB: settings.solver.memoryMoveCostPerGiB,
+      vcpuMoveCost: settings.solver.vcpuMoveCost,
+      timeLimitMs: settings.solver.timeLimitMs,
+      ...(settings.emulator.housekeepingCpus !== '' ? { housekeepingCpus: settings.emulator.housekeepingCpus } : {}),
+    },
+  };
+  if (settings.reservedCpus.trim() !== '') problem.reservedCpus = settings.reservedCpus;
+  return { problem, excluded, notes };
+}

@@ -1,0 +1,122 @@
+/** Test doubles: VmSample/HostSample builders and an in-memory backend that records and applies steps. */
+import type { ApplyFlags, DimmSpec, HostBackend, HostSample, VmSample } from '../../src/host/backend.js';
+import type { Placement, Problem } from '../../solver/types.js';
+import { formatCpuSet } from '../../src/topology/cpuset.js';
+import type { HostTopology } from '../../src/topology/types.js';
+
+export function vmSample(over: Partial<VmSample> & { name: string }): VmSample {
+  const vcpus = over.vcpusCurrent ?? 2;
+  return {
+    uuid: `uuid-${over.name}`,
+    state: 'running',
+    running: true,
+    persistent: true,
+    vcpusCurrent: vcpus,
+    vcpusMax: vcpus,
+    vcpuTimeNs: Array.from({ length: vcpus }, () => 0),
+    memoryMiB: 1024,
+    maxMemoryMiB: 1024,
+    vcpuPins: Array.from({ length: vcpus }, () => null),
+    vcpuLastCpu: Array.from({ length: vcpus }, () => null),
+    emulatorPin: null,
+    numatune: { mode: 'restrictive', nodeset: null },
+    memnodes: [],
+    cpuShares: 1024,
+    guestCells: [],
+    machine: 'pc-i440fx-7.2',
+    arch: 'x86_64',
+    coresPerSocket: 1,
+    metadata: {},
+    hasVhostUser: false,
+    ...over,
+  };
+}
+
+export function hostSample(topology: HostTopology, vms: VmSample[], atMs = 0): HostSample {
+  return { atMs, topology, vms };
+}
+
+export interface Call {
+  kind: string;
+  vm: string;
+  args: unknown[];
+  flags: ApplyFlags;
+}
+
+/** Applies actions to its VmSamples; `failOn(n)` makes the n-th call (1-based) throw. */
+export class FakeBackend implements HostBackend {
+  readonly kind = 'simulated' as const;
+  calls: Call[] = [];
+  failAt: Set<number> = new Set();
+  failWith: (call: Call) => Error = (c) => new Error(`injected failure of ${c.kind} on ${c.vm}`);
+  atMs = 0;
+  private n = 0;
+
+  constructor(
+    public topo: HostTopology,
+    public vms: VmSample[],
+  ) {}
+
+  async topology() {
+    return this.topo;
+  }
+  async sample(): Promise<HostSample> {
+    return { atMs: this.atMs, topology: this.topo, vms: this.vms.map((v) => structuredClone(v)) };
+  }
+  private vm(name: string): VmSample {
+    const v = this.vms.find((x) => x.name === name);
+    if (!v) throw new Error(`no VM ${name}`);
+    return v;
+  }
+  private call(kind: string, vm: string, args: unknown[], flags: ApplyFlags, apply: (v: VmSample) => void) {
+    const c = { kind, vm, args, flags };
+    this.n++;
+    this.calls.push(c);
+    if (this.failAt.has(this.n)) throw this.failWith(c);
+    if (flags.live) apply(this.vm(vm));
+  }
+  async pinVcpu(vm: string, vcpu: number, cpuset: string, flags: ApplyFlags) {
+    this.call('pinVcpu', vm, [vcpu, cpuset], flags, (v) => (v.vcpuPins[vcpu] = cpuset));
+  }
+  async pinEmulator(vm: string, cpuset: string, flags: ApplyFlags) {
+    this.call('pinEmulator', vm, [cpuset], flags, (v) => (v.emulatorPin = cpuset));
+  }
+  async setNodeset(vm: string, nodeset: string, flags: ApplyFlags) {
+    this.call('setNodeset', vm, [nodeset], flags, (v) => (v.numatune = { mode: v.numatune?.mode ?? 'strict', nodeset }));
+  }
+  async setShares(vm: string, shares: number, flags: ApplyFlags) {
+    this.call('setShares', vm, [shares], flags, (v) => (v.cpuShares = shares));
+  }
+  async setVcpus(vm: string, count: number, flags: ApplyFlags) {
+    this.call('setVcpus', vm, [count], flags, (v) => (v.vcpusCurrent = count));
+  }
+  async attachMemory(vm: string, dimm: DimmSpec, flags: ApplyFlags) {
+    this.call('attachMemory', vm, [dimm], flags, (v) => (v.memoryMiB += dimm.MiB));
+  }
+  stats() {
+    return { calls: this.n, errors: 0 };
+  }
+  async close() {}
+}
+
+/**
+ * A trivial placement for tests of the planner and loop (not the solver): every VM on the node
+ * given by `nodeOf`, vCPUs and emulator on that node's CPUs, memory there.
+ */
+export function placeAll(problem: Problem, nodeOf: (vm: string) => number): Placement {
+  return {
+    status: 'feasible',
+    vms: problem.vms
+      .filter((v) => !v.fixed)
+      .map((v) => {
+        const node = nodeOf(v.name);
+        const cpus = formatCpuSet(problem.topology.nodes.find((n) => n.id === node)!.cpus);
+        return {
+          name: v.name,
+          vcpus: Array.from({ length: v.vcpus }, (_, i) => ({ vcpu: i, node, cpuset: cpus })),
+          emulator: { cpuset: cpus },
+          memory: { nodeset: String(node), MiB: { [String(node)]: v.memoryMiB } },
+        };
+      }),
+  };
+}
