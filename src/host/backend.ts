@@ -54,6 +54,10 @@ export interface VmSample {
   arch: string;
   /** Cores per socket of the guest CPU topology (1 when none is configured). */
   coresPerSocket: number;
+  /** Threads per core of the guest CPU topology (1 when none is configured or unknown). */
+  threadsPerCore?: number;
+  /** The hypervisor's vCPU limit for this machine type (`virsh domcapabilities` <vcpu max=...>), where known. */
+  hypervisorMaxVcpus?: number;
   /** Host memory of this VM per host node in MiB, where the backend can tell. */
   memoryByNode?: Record<string, number>;
   /** Running job (migration, save, snapshot) if any: the seed forbids hot-plug then. */
@@ -65,6 +69,13 @@ export interface VmSample {
   /** The domain has vhost-user devices (memory hot-plug is excluded then). */
   hasVhostUser: boolean;
   hugepageKiB?: number;
+  /** virtio-net interfaces: each one takes a slot, so memory hot-plug gets min(slots, 64 - n) (seed). */
+  virtioNetDevices?: number;
+  /**
+   * vCPU ids the guest itself reports online (`virsh guestvcpus`, needs qemu-guest-agent);
+   * undefined when unknown (no agent configured or it does not answer).
+   */
+  guestVcpusOnline?: number[];
 }
 
 export interface HostSample {
