@@ -44,7 +44,17 @@ function cloneVmState(s: VmHotplugState): VmHotplugState {
   return { ...s, vcpu: { ...s.vcpu }, memory: { ...s.memory }, refused: { ...s.refused }, pluggedVcpus: [...s.pluggedVcpus] };
 }
 
-export function planHotplug(sample: HostSample, loads: LoadsByVm, state: HotplugState, config: HotplugPlanConfig): HotplugPlan {
+/**
+ * `loads`: each VM's per-vCPU busy fraction over the LAST cycle (not smoothed: the detector counts cycles itself).
+ * `excluded`: VMs numaplace leaves alone (exclude.names, metadata); they are neither watched nor grown.
+ */
+export function planHotplug(
+  sample: HostSample,
+  loads: LoadsByVm,
+  state: HotplugState,
+  config: HotplugPlanConfig,
+  excluded: { has(name: string): boolean } = new Set<string>(),
+): HotplugPlan {
   const cfg = config.hotplug;
   const vcpuParams: DetectorParams = {
     threshold: cfg.vcpu.threshold,
@@ -65,6 +75,7 @@ export function planHotplug(sample: HostSample, loads: LoadsByVm, state: Hotplug
   const out: HotplugPlan = { steps: [], refusals: [], problemAdjustments: [], warnings: [], state: { version: 1, vms: {} } };
 
   for (const vm of sample.vms) {
+    if (excluded.has(vm.name)) continue;
     const prev = state.vms[vm.name];
     // A different uuid under the same name is another VM: start afresh.
     const s = prev && prev.uuid === vm.uuid ? cloneVmState(prev) : initialVmState(vm.uuid);

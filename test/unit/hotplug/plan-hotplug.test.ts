@@ -151,6 +151,17 @@ describe('hotplug: planHotplug (one cycle of policy)', () => {
     expect(JSON.stringify(state)).to.equal(before);
   });
 
+  it('excluded VMs are neither watched nor grown', () => {
+    const s = host([vm({ name: 'x', guestCells: [] })]);
+    let state = emptyHotplugState();
+    for (let c = 0; c < 5; c++) {
+      const p = planHotplug(s, loadsOf(s.vms, 1), state, fast, new Map([['x', 'excluded by exclude.names pattern "x"']]));
+      expect(p.steps).to.deep.equal([]);
+      state = p.state;
+    }
+    expect(state.vms).to.deep.equal({});
+  });
+
   it('disabled detectors do nothing', () => {
     const cfg = config({ vcpu: { enabled: false, windowCycles: 1 }, memory: { enabled: false, windowCycles: 1 } });
     const s = host([vm({ guestCells: [], balloon: { availableKiB: 1000, usableKiB: 1 } })]);
