@@ -176,8 +176,10 @@ export function decideMemoryGrowth(
       message: `the VM has ${vm.memoryMiB} MiB of its maxMemory ${vm.maxMemoryMiB} MiB: ${Math.max(0, maxRoom)} MiB left, less than ${request.MiB ?? unitText}${code === 'hugepage-size' ? ' (one huge-page-aligned unit)' : ''}; raise <maxMemory>`,
     };
   }
-  const usableMiB = (vm.balloon?.usableKiB ?? 0) / 1024;
-  const ratioRoom = usableMiB * AVAILABLE_TO_ADDED;
+  // Unknown only for an explicit request (the automatic trigger needs the balloon stats): checked when known.
+  const usableKiB = vm.balloon?.usableKiB;
+  const usableMiB = (usableKiB ?? 0) / 1024;
+  const ratioRoom = usableKiB === undefined ? Infinity : usableMiB * AVAILABLE_TO_ADDED;
   if (tooSmall(ratioRoom)) {
     return {
       ok: false,
@@ -223,6 +225,7 @@ export function decideMemoryGrowth(
   const MiB = request.MiB ?? whole(Math.min(want, maxRoom, ratioRoom, best.free));
 
   const warnings: string[] = [];
+  if (usableKiB === undefined) warnings.push("the guest reports no available memory (no balloon statistics): the seed's 1:32 rule could not be checked");
   const initial = vm.guestCells.reduce((a, c) => a + c.memoryMiB, 0);
   if ((vm.osType ?? '').toLowerCase() === 'linux' && initial < LINUX_MIN_INITIAL_MIB) {
     warnings.push(`Linux guest with ${initial} MiB initial memory: the seed recommends at least ${LINUX_MIN_INITIAL_MIB} MiB for memory hot-plug`);

@@ -128,6 +128,11 @@ describe('hotplug: memory growth decision', () => {
       const tiny = twoCell({ balloon: { availableKiB: 4096 * 1024, usableKiB: 2 * 1024 } });
       expect(refused(decide(tiny)).code).to.equal('ratio-1-32');
     });
+    it('an explicit request for a guest without balloon stats is not refused by the 1:32 rule, but warns', () => {
+      const d = decide(twoCell({ balloon: undefined }), ROOMY, CFG, { MiB: 256 });
+      expect(d.ok).to.equal(true);
+      if (d.ok) expect(d.warnings.join()).to.contain('1:32 rule could not be checked');
+    });
     it("windows-first-dimm-node0: a Windows guest's first dimm goes to guest node 0", () => {
       const win = twoCell({ osType: 'windows' });
       const d = decide(win);
