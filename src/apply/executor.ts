@@ -76,6 +76,7 @@ export function inverseStep(step: Step, vm: VmSample | undefined, sample: HostSa
     case 'setShares':
       return vm?.cpuShares !== null && vm?.cpuShares !== undefined ? { ...step, shares: vm.cpuShares } : 'its earlier cpu_shares are unknown';
     case 'setVcpus':
+      if (vm && step.count > vm.vcpusCurrent) return 'hot-plugged vCPUs cannot be unplugged without guest support';
       return vm ? { ...step, count: vm.vcpusCurrent } : 'its earlier vCPU count is unknown';
     case 'attachMemory':
       return 'an attached DIMM cannot be detached without guest support';

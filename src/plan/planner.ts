@@ -33,6 +33,8 @@ export interface PlanInput {
   churn: ChurnState;
   /** false for an explicit operator action (`numaplace apply`): no hold and no cooldown. */
   holdRule: boolean;
+  /** vCPUs hot-plugged this cycle (VM -> their ids): pinned now whatever the churn rules say, as they have no place yet. */
+  fresh?: ReadonlyMap<string, readonly number[]>;
 }
 
 export interface Deferral {
@@ -143,9 +145,16 @@ function diffVm(input: PlanInput, vm: VmSample, pvm: ProblemVm, place: VmPlaceme
   const curMem = pvm.current?.memoryMiB ?? {};
   const pins: Step[] = [];
   const pinGains: number[] = [];
+  const freshPins: Step[] = [];
+  const fresh = new Set(input.fresh?.get(name) ?? []);
   let nodeChange = false;
   const targetNodes = [...curNodes];
   for (const v of place.vcpus) {
+    if (fresh.has(v.vcpu)) {
+      targetNodes[v.vcpu] = v.node;
+      if (!same(vm.vcpuPins[v.vcpu], v.cpuset)) freshPins.push({ vm: name, kind: 'pinVcpu', vcpu: v.vcpu, cpuset: v.cpuset });
+      continue;
+    }
     if (v.vcpu >= vm.vcpusCurrent) continue;
     targetNodes[v.vcpu] = v.node;
     const nowPin = vm.vcpuPins[v.vcpu];
@@ -200,7 +209,7 @@ function diffVm(input: PlanInput, vm: VmSample, pvm: ProblemVm, place: VmPlaceme
 
   const move = [...pins, ...emulator, ...nodeset];
   const moveGains = [...pinGains, ...emulator.map(() => 0), ...nodeset.map(() => nodesetGain)];
-  const tidy: Step[] = [];
+  const tidy: Step[] = [...freshPins];
   if (input.settings.shares.enabled) {
     const want = desiredShares(vm, input.settings);
     if (vm.cpuShares !== want) tidy.push({ vm: name, kind: 'setShares', shares: want });

@@ -116,4 +116,19 @@ describe('executor', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a hot-plug is not undone when a later step of the VM fails (vCPUs cannot be unplugged without the guest)', async () => {
+    const h = new FakeBackend(topo, [vmSample({ name: 'g', vcpusCurrent: 2, vcpusMax: 4, vcpuPins: ['0-7', '0-7', null, null] })]);
+    const before = await h.sample();
+    h.failAt = new Set([2]);
+    const grow: Step[] = [
+      { vm: 'g', kind: 'setVcpus', count: 3 },
+      { vm: 'g', kind: 'pinVcpu', vcpu: 2, cpuset: '0-7' },
+    ];
+    const r = await executePlan(h, grow, before, { persistConfig: false });
+    expect(h.calls.map((c) => c.kind)).to.deep.equal(['setVcpus', 'pinVcpu']);
+    expect(r.applied).to.deep.equal([grow[0]]);
+    expect(r.failed[0].error).to.match(/setVcpus left applied: hot-plugged vCPUs cannot be unplugged/);
+  });
 });
+

@@ -212,4 +212,17 @@ describe('planner', () => {
     const out = plan(input([split('a', 1, 0)], { a: 0 }, { settings: withSettings({ churn: { holdCycles: 5 } }), holdRule: false }));
     expect(out.moving).to.deep.equal(['a']);
   });
+
+  it('pins vCPUs hot-plugged this cycle at once, whatever the churn rules say (they have no place yet)', () => {
+    // 'h' settled on node 1 with 2 of 4 vCPUs; the problem says 3 after the hot-plug (vCPU 2 is fresh).
+    const vm = settled('h', 1, { vcpusMax: 4, vcpuPins: ['8-15', '8-15', '0-15', '0-15'] });
+    const inp = input([vm], { h: 1 }, { settings: withSettings({ churn: { holdCycles: 5 } }) });
+    const grown = { ...inp.problem, vms: inp.problem.vms.map((v) => ({ ...v, vcpus: 3, load: [...v.load, 0.9], current: { ...v.current!, vcpuNodes: [...v.current!.vcpuNodes, 1] } })) };
+    const placement = placeAll(grown, () => 1);
+    const out = plan({ ...inp, problem: grown, placement, fresh: new Map([['h', [2]]]) });
+    expect(out.steps).to.deep.equal([{ vm: 'h', kind: 'pinVcpu', vcpu: 2, cpuset: '8-15' }]);
+    expect(out.deferred).to.deep.equal([]);
+    // Without `fresh` the vCPU beyond the sampled count is not touched.
+    expect(plan({ ...inp, problem: grown, placement }).steps).to.deep.equal([]);
+  });
 });
