@@ -1,0 +1,281 @@
+/**
+ * The simulated host: the scenario's VMs on a synthetic topology, advanced tick by tick.
+ * Synchronous and timer-free so benchmarks can step thousands of cycles; SimulatedBackend wraps
+ * it in the HostBackend interface. Semantics are documented in docs/scenarios.md.
+ */
+import { formatCpuSet, parseCpuSet } from '../../topology/cpuset.js';
+import { syntheticTopology } from '../../topology/synthetic.js';
+import type { CpuInfo, HostTopology } from '../../topology/types.js';
+import { validateTopology } from '../../topology/validate.js';
+import type { HostSample, VmSample } from '../backend.js';
+import { fairnessLevels, type Runnable } from './contention.js';
+import { migrateMemory } from './memory.js';
+import { unitHash } from './rng.js';
+import type { InlineTopology, Scenario } from './scenario.js';
+import { traceLevel } from './traces.js';
+import { ScenarioError } from './validate.js';
+import { createVmState, type SimVm } from './vm-state.js';
+
+export function scenarioTopology(s: Scenario): HostTopology {
+  if (typeof s.topology === 'string') {
+    try {
+      return syntheticTopology(s.topology);
+    } catch (e) {
+      throw new ScenarioError(s.name, 'topology', (e as Error).message);
+    }
+  }
+  return inlineTopology(s.topology, s.name);
+}
+
+function inlineTopology(t: InlineTopology, source: string): HostTopology {
+  const cpus: CpuInfo[] = t.nodes.flatMap((n) => n.cpus.map((id) => ({ id, node: n.id, socket: n.id, die: 0, core: id, siblings: [id], online: true })));
+  cpus.sort((a, b) => a.id - b.id);
+  const nodes = t.nodes.map((n) => ({ id: n.id, cpus: [...n.cpus].sort((a, b) => a - b), memoryMiB: n.memoryMiB, freeMemoryMiB: n.memoryMiB, distances: { ...n.distances } }));
+  try {
+    return validateTopology({ nodes, cpus, warnings: [], source: `simulated:${source}` });
+  } catch (e) {
+    throw new ScenarioError(source, 'topology', (e as Error).message);
+  }
+}
+
+export class SimulatedHost {
+  readonly baseTopology: HostTopology;
+  readonly vms: SimVm[];
+  readonly byName = new Map<string, SimVm>();
+  /** Online CPU ids in index order; contention works on indexes. */
+  readonly cpuIds: number[];
+  readonly cpuIndex = new Map<number, number>();
+  readonly cpuNodeIdx: Int32Array;
+  readonly nodeIndex = new Map<number, number>();
+  readonly hostUsed: number[];
+  /** Simulated seconds since the start. */
+  now = 0;
+  ticks = 0;
+  vcpuMoves = 0;
+  memoryMigratedMiB = 0;
+  private readonly allCpuIdx: number[];
+
+  constructor(readonly scenario: Scenario) {
+    this.baseTopology = scenarioTopology(scenario);
+    const topo = this.baseTopology;
+    topo.nodes.forEach((n, i) => this.nodeIndex.set(n.id, i));
+    this.cpuIds = topo.nodes.flatMap((n) => n.cpus).sort((a, b) => a - b);
+    this.cpuIds.forEach((id, i) => this.cpuIndex.set(id, i));
+    const nodeOfCpu = new Map(topo.nodes.flatMap((n) => n.cpus.map((c) => [c, n.id] as const)));
+    this.cpuNodeIdx = Int32Array.from(this.cpuIds, (id) => this.nodeIndex.get(nodeOfCpu.get(id)!)!);
+    this.allCpuIdx = this.cpuIds.map((_, i) => i);
+    const hu = scenario.hostUsedMiB;
+    if (Array.isArray(hu) && hu.length !== topo.nodes.length) {
+      throw new ScenarioError(scenario.name, 'hostUsedMiB', `lists ${hu.length} nodes but the host has ${topo.nodes.length}`);
+    }
+    this.hostUsed = topo.nodes.map((n, i) => Math.min(n.memoryMiB, Array.isArray(hu) ? hu[i] : hu));
+    this.vms = scenario.vms.map((spec, i) => {
+      this.checkPlacement(i);
+      return createVmState(spec, scenario.seed, topo);
+    });
+    for (const vm of this.vms) this.byName.set(vm.spec.name, vm);
+    this.updatePresence();
+    const free = this.freeByNode();
+    for (const [node, mib] of free) {
+      if (mib < 0) throw new ScenarioError(scenario.name, 'vms', `VMs present at the start need ${-mib} MiB more than node ${node} has (memoryMiB minus hostUsedMiB); move memory elsewhere or shrink VMs`);
+    }
+  }
+
+  /** Placement errors are scenario errors naming the VM's field. */
+  private checkPlacement(i: number): void {
+    const spec = this.scenario.vms[i];
+    const at = (f: string) => `vms[${i}].placement.${f}`;
+    const fail = (f: string, p: string): never => {
+      throw new ScenarioError(this.scenario.name, at(f), p);
+    };
+    for (const [vcpu, text] of Object.entries(spec.placement.vcpuPins)) {
+      const bad = this.unknownCpus(text);
+      if (bad.length) fail(`vcpuPins[${vcpu}]`, `CPU ${bad[0]} is not an online CPU of this host (${formatCpuSet(this.cpuIds)})`);
+    }
+    if (spec.placement.emulatorPin) {
+      const bad = this.unknownCpus(spec.placement.emulatorPin);
+      if (bad.length) fail('emulatorPin', `CPU ${bad[0]} is not an online CPU of this host (${formatCpuSet(this.cpuIds)})`);
+    }
+    for (const n of spec.placement.numatune ? parseCpuSet(spec.placement.numatune.nodeset) : []) {
+      if (!this.nodeIndex.has(n)) fail('nodeset', `host node ${n} does not exist (nodes: ${[...this.nodeIndex.keys()].join(',')})`);
+    }
+    for (const n of Object.keys(spec.placement.memoryByNode ?? {})) {
+      if (!this.nodeIndex.has(Number(n))) fail(`memoryByNode.${n}`, `host node ${n} does not exist`);
+    }
+  }
+
+  unknownCpus(text: string): number[] {
+    return parseCpuSet(text).filter((c) => !this.cpuIndex.has(c));
+  }
+
+  private updatePresence(): void {
+    for (const vm of this.vms) {
+      const s = vm.spec;
+      vm.present = s.arriveAtSeconds <= this.now && (s.departAtSeconds === undefined || this.now < s.departAtSeconds);
+    }
+  }
+
+  /** Free memory per node id: memory minus what the host uses minus the present VMs' memory (may be negative before validation). */
+  freeByNode(): Map<number, number> {
+    const free = new Map(this.baseTopology.nodes.map((n, i) => [n.id, n.memoryMiB - this.hostUsed[i]]));
+    for (const vm of this.vms) {
+      if (!vm.present) continue;
+      for (const [n, mib] of vm.memByNode) free.set(n, (free.get(n) ?? 0) - mib);
+    }
+    return free;
+  }
+
+  jobOf(vm: SimVm): string | undefined {
+    return vm.spec.jobs.find((j) => j.fromSeconds <= this.now && this.now < j.toSeconds)?.kind;
+  }
+
+  /** Per pin array (pins are replaced, never mutated): its CPU indexes and its text. */
+  private readonly pinCache = new WeakMap<number[], { idx: number[]; text: string }>();
+  private allText?: string;
+
+  private pinInfo(pin: number[]): { idx: number[]; text: string } {
+    let info = this.pinCache.get(pin);
+    if (!info) {
+      const idx = pin.map((c) => this.cpuIndex.get(c)).filter((i): i is number => i !== undefined);
+      info = { idx: idx.length ? idx : this.allCpuIdx, text: formatCpuSet(pin) };
+      this.pinCache.set(pin, info);
+    }
+    return info;
+  }
+
+  /** CPU indexes a vCPU may run on. */
+  private allowedIdx(vm: SimVm, vcpu: number): number[] {
+    const pin = vm.pins[vcpu];
+    return pin ? this.pinInfo(pin).idx : this.allCpuIdx;
+  }
+
+  private cpusetText(pin: number[] | null): string {
+    if (pin) return this.pinInfo(pin).text;
+    return (this.allText ??= formatCpuSet(this.cpuIds));
+  }
+
+  /** Advance by `seconds` of simulated time in whole ticks (plus a shorter last one). */
+  advance(seconds: number): void {
+    let left = seconds;
+    while (left > 1e-9) {
+      const dt = Math.min(this.scenario.tickSeconds, left);
+      this.step(dt);
+      left -= dt;
+    }
+  }
+
+  /** One step: load at the step's start, contention, busy time, memory migration; then the clock moves. */
+  step(dt: number): void {
+    this.updatePresence();
+    const seed = this.scenario.seed;
+    const items: Runnable[] = [];
+    const owners: { vm: SimVm; vcpu: number }[] = [];
+    for (const vm of this.vms) {
+      if (!vm.present) continue;
+      const weight = vm.cpuShares / vm.vcpusCurrent;
+      for (let v = 0; v < vm.spec.vcpus.max; v++) {
+        if (v >= vm.vcpusCurrent) {
+          vm.lastDemand[v] = 0;
+          vm.lastGranted[v] = 0;
+          vm.lastGrantedByNode[v].fill(0);
+          continue;
+        }
+        const trace = vm.spec.load[v % vm.spec.load.length];
+        const demand = traceLevel(trace, this.now, seed, [vm.key, v]);
+        vm.lastDemand[v] = demand;
+        items.push({ demand, weight, cpus: this.allowedIdx(vm, v) });
+        owners.push({ vm, vcpu: v });
+      }
+    }
+    const levels = fairnessLevels(items, this.cpuIds.length);
+    items.forEach((it, k) => {
+      const { vm, vcpu } = owners[k];
+      const byNode = vm.lastGrantedByNode[vcpu];
+      byNode.fill(0);
+      const piece = it.demand / it.cpus.length;
+      let granted = 0;
+      for (const c of it.cpus) {
+        const g = Math.min(piece, levels[c] * it.weight);
+        granted += g;
+        byNode[this.cpuNodeIdx[c]] += g;
+      }
+      vm.lastGranted[vcpu] = granted;
+      vm.vcpuTimeNs[vcpu] += Math.round(granted * dt * 1e9);
+      // Where it last ran: one of its CPUs, drawn by the seed (weighted evenly: pieces on a CPU are equal unless crowded).
+      const r = unitHash(seed, vm.key, vcpu, this.ticks);
+      vm.lastCpu[vcpu] = this.cpuIds[it.cpus[Math.min(it.cpus.length - 1, Math.floor(r * it.cpus.length))]];
+    });
+    const free = this.freeByNode();
+    const rate = this.scenario.memoryMigrationMiBPerSecond;
+    for (const vm of this.vms) {
+      if (!vm.present || !vm.numatune) continue;
+      const res = migrateMemory(vm.memByNode, new Set(vm.numatune.nodeset), rate * dt + vm.migrationCarry, free);
+      vm.migrationCarry = res.carry;
+      this.memoryMigratedMiB += res.movedMiB;
+    }
+    this.now += dt;
+    this.ticks++;
+    this.updatePresence();
+  }
+
+  topologyNow(): HostTopology {
+    const free = this.freeByNode();
+    return {
+      ...this.baseTopology,
+      nodes: this.baseTopology.nodes.map((n) => ({ ...n, freeMemoryMiB: Math.max(0, Math.min(n.memoryMiB, free.get(n.id) ?? 0)) })),
+    };
+  }
+
+  sampleNow(): HostSample {
+    const vms: VmSample[] = this.vms.filter((vm) => vm.present).map((vm) => {
+      const s = vm.spec;
+      const max = s.vcpus.max;
+      const online = (v: number) => v < vm.vcpusCurrent;
+      const job = this.jobOf(vm);
+      let balloon: VmSample['balloon'] = { currentKiB: vm.memoryMiB * 1024, maximumKiB: vm.memoryMiB * 1024, rssKiB: vm.memoryMiB * 1024 };
+      if (s.memoryUse) {
+        const usedMiB = traceLevel(s.memoryUse, this.now, this.scenario.seed, [vm.key, -1], 4) * s.memoryMiB;
+        const usable = Math.max(0, vm.memoryMiB - usedMiB);
+        balloon = {
+          ...balloon,
+          rssKiB: Math.round(Math.min(vm.memoryMiB, usedMiB) * 1024),
+          availableKiB: vm.memoryMiB * 1024,
+          usableKiB: Math.round(usable * 1024),
+          unusedKiB: Math.round(usable * 1024),
+        };
+      }
+      return {
+        name: s.name,
+        uuid: vm.uuid,
+        state: 'running',
+        running: true,
+        persistent: s.persistent,
+        vcpusCurrent: vm.vcpusCurrent,
+        vcpusMax: max,
+        vcpuTimeNs: Array.from({ length: max }, (_, v) => (online(v) ? vm.vcpuTimeNs[v] : null)),
+        memoryMiB: vm.memoryMiB,
+        maxMemoryMiB: s.maxMemoryMiB ?? vm.memoryMiB,
+        maxMemorySlots: s.memorySlots,
+        usedMemorySlots: s.memorySlots === undefined ? undefined : vm.usedSlots,
+        balloon,
+        vcpuPins: vm.pins.map((p) => this.cpusetText(p)),
+        vcpuLastCpu: Array.from({ length: max }, (_, v) => (online(v) ? vm.lastCpu[v] ?? this.cpuIds[this.allowedIdx(vm, v)[0]] : null)),
+        emulatorPin: this.cpusetText(vm.emulatorPin),
+        numatune: vm.numatune ? { mode: vm.numatune.mode, nodeset: formatCpuSet(vm.numatune.nodeset) } : null,
+        memnodes: vm.memnodes.map((m) => ({ ...m })),
+        cpuShares: vm.cpuShares,
+        guestCells: vm.guestCells.map((c) => ({ ...c, cpus: [...c.cpus] })),
+        machine: s.machine,
+        arch: s.arch,
+        coresPerSocket: s.coresPerSocket,
+        memoryByNode: Object.fromEntries([...vm.memByNode].sort((a, b) => a[0] - b[0]).map(([n, m]) => [String(n), m])),
+        ...(job ? { job } : {}),
+        metadata: { ...s.metadata },
+        ...(s.osType ? { osType: s.osType } : {}),
+        hasVhostUser: s.hasVhostUser,
+        ...(s.hugepageKiB ? { hugepageKiB: s.hugepageKiB } : {}),
+      };
+    });
+    return { atMs: Math.round(this.now * 1000), topology: this.topologyNow(), vms };
+  }
+}

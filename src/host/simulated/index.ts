@@ -1,0 +1,36 @@
+/** The simulated host: `createSimulatedBackend(nameOrPath)` is what `--simulate NAME` resolves to. */
+import { SimulatedBackend } from './backend.js';
+import { loadScenario } from './load.js';
+import type { Scenario } from './scenario.js';
+import { parseScenario } from './validate.js';
+
+export { SimulatedBackend } from './backend.js';
+export { SimulatedHost } from './host.js';
+export type { HostMetrics, NodeMetrics, VmMetrics } from './metrics.js';
+export { BUILTIN_SCENARIO_NAMES, generatedScenario } from './builtins.js';
+export { loadScenario } from './load.js';
+export { parseScenario, ScenarioError } from './validate.js';
+export type { LoadTrace, Scenario, ScenarioVm } from './scenario.js';
+
+export interface SimulatedOptions {
+  /** Override the scenario's seed (same seed, same run). */
+  seed?: number;
+  tickSeconds?: number;
+  memoryMigrationMiBPerSecond?: number;
+}
+
+/**
+ * A simulated host running a built-in scenario (e.g. "steady-4x16"), `gen-TOPOLOGY-N`, a bare
+ * synthetic topology name (no VMs), a scenario JSON file, or a scenario document (parsed JSON). Synchronous; throws ScenarioError
+ * naming the bad field.
+ */
+export function createSimulatedBackend(nameOrPath: string | Record<string, unknown>, opts: SimulatedOptions = {}): SimulatedBackend {
+  const base = typeof nameOrPath === 'string' ? loadScenario(nameOrPath) : parseScenario(nameOrPath, String(nameOrPath.name ?? 'inline scenario'));
+  const scenario: Scenario = {
+    ...base,
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.tickSeconds !== undefined ? { tickSeconds: opts.tickSeconds } : {}),
+    ...(opts.memoryMigrationMiBPerSecond !== undefined ? { memoryMigrationMiBPerSecond: opts.memoryMigrationMiBPerSecond } : {}),
+  };
+  return new SimulatedBackend(scenario);
+}
