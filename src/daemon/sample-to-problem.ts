@@ -28,15 +28,19 @@ export function newLoadTracker(): LoadTrackerState {
   return { prevAtMs: null, prev: {}, history: {} };
 }
 
-/** Feed one sample; returns the next tracker state and the smoothed load per running VM that has one. */
+/**
+ * Feed one sample; returns the next tracker state, the smoothed load per running VM that has one,
+ * and `last`: the unsmoothed load of this cycle alone (hot-plug counts saturated cycles itself).
+ */
 export function trackLoads(
   state: LoadTrackerState,
   sample: HostSample,
   windowCycles: number,
-): { state: LoadTrackerState; loads: Map<string, number[]> } {
+): { state: LoadTrackerState; loads: Map<string, number[]>; last: Map<string, number[]> } {
   const prev: LoadTrackerState['prev'] = {};
   const history: LoadTrackerState['history'] = {};
   const loads = new Map<string, number[]>();
+  const last = new Map<string, number[]>();
   const dtMs = state.prevAtMs === null ? 0 : sample.atMs - state.prevAtMs;
   for (const vm of sample.vms) {
     if (!vm.running) continue;
@@ -53,6 +57,7 @@ export function trackLoads(
         now.push(Math.min(1, Math.max(0, busy)));
       }
       past = [...past, now].slice(-Math.max(1, windowCycles));
+      last.set(vm.name, now);
     }
     if (past.length > 0) {
       history[vm.name] = past;
@@ -64,7 +69,7 @@ export function trackLoads(
       loads.set(vm.name, smoothed);
     }
   }
-  return { state: { prevAtMs: sample.atMs, prev, history }, loads };
+  return { state: { prevAtMs: sample.atMs, prev, history }, loads, last };
 }
 
 // ---------------------------------------------------------------- where things are

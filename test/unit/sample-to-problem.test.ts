@@ -22,12 +22,16 @@ describe('sample-to-problem', () => {
       let st = newLoadTracker();
       const times = [0, 1, 1, 1, 2]; // cumulative seconds: loads 1, 0, 0, 1
       let loads: number[] | undefined;
+      const last: (number[] | undefined)[] = [];
       times.forEach((sec, i) => {
         const r = trackLoads(st, hostSample(topo, [vmSample({ name: 'a', vcpusCurrent: 1, vcpuTimeNs: [sec * S] })], i * 1000), 2);
         st = r.state;
         loads = r.loads.get('a');
+        last.push(r.last.get('a'));
       });
       expect(loads).to.deep.equal([0.5]); // last two cycles: 0 and 1
+      // `last` is each cycle's own load, unsmoothed (what hot-plug counts saturated cycles on).
+      expect(last).to.deep.equal([undefined, [1], [0], [0], [1]]);
     });
     it('starts over for a VM re-created under the same name (new uuid)', () => {
       let r = trackLoads(newLoadTracker(), hostSample(topo, [vmSample({ name: 'a', vcpuTimeNs: [5 * S, 5 * S] })], 0), 6);
