@@ -1,0 +1,101 @@
+/**
+ * The metrics endpoint: GET /metrics (Prometheus text exposition of one registry) and
+ * GET /healthz (is the daemon still completing cycles?). Plain node:http: two routes
+ * need no framework. Binds to loopback unless told otherwise: the metrics name VMs.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface MetricsServerOptions {
+  registry: Registry;
+  /** IP literal to listen on; default 127.0.0.1. */
+  address?: string;
+  /** TCP port; 0 picks a free one (tests). Default 9464. */
+  port?: number;
+  /** When the last successful cycle finished (ms since the epoch), or null if none yet. */
+  lastSuccessAtMs: () => number | null;
+  /** /healthz answers 503 when the last successful cycle is older than this (or there was none). */
+  staleAfterSeconds: number;
+  /** Clock, for tests. Default Date.now. */
+  now?: () => number;
+}
+
+export interface MetricsServer {
+  readonly server: Server;
+  /** The address and port actually bound (port resolved when 0 was asked). */
+  address(): AddressInfo;
+  /** Stop listening and close open connections. */
+  close(): Promise<void>;
+}
+
+export interface Health {
+  status: 'ok' | 'stale';
+  /** Seconds since the last successful cycle; null when there was none yet. */
+  lastCycleAgeSeconds: number | null;
+}
+
+/** The /healthz verdict (pure, exported for tests and for `numaplace` status output). */
+export function health(lastSuccessAtMs: number | null, nowMs: number, staleAfterSeconds: number): Health {
+  if (lastSuccessAtMs === null) return { status: 'stale', lastCycleAgeSeconds: null };
+  const age = Math.max(0, (nowMs - lastSuccessAtMs) / 1000);
+  return { status: age <= staleAfterSeconds ? 'ok' : 'stale', lastCycleAgeSeconds: Math.round(age * 1000) / 1000 };
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...extra });
+  res.end(body);
+}
+
+async function handle(opts: MetricsServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path !== '/metrics' && path !== '/healthz') {
+    send(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics or /healthz\n');
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed: use GET\n`, { Allow: 'GET, HEAD' });
+    return;
+  }
+  if (path === '/metrics') {
+    const body = await opts.registry.metrics();
+    send(res, 200, opts.registry.contentType, req.method === 'HEAD' ? '' : body);
+    return;
+  }
+  const h = health(opts.lastSuccessAtMs(), (opts.now ?? Date.now)(), opts.staleAfterSeconds);
+  send(res, h.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(h)}\n`);
+}
+
+/** Start listening; resolves once bound (rejects with the listen error, e.g. EADDRINUSE). */
+export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
+  const server = createServer((req, res) => {
+    handle(opts, req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${(e as Error).message}\n`);
+      else res.destroy();
+    });
+  });
+  // A scraper that holds a connection open must not keep shutdown waiting.
+  server.keepAliveTimeout = 5000;
+  const address = opts.address ?? '127.0.0.1';
+  const port = opts.port ?? 9464;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'EADDRINUSE' ? 'the port is in use (choose another metrics.port)' : e.code === 'EADDRNOTAVAIL' ? 'no interface has this address (check metrics.address)' : e.message;
+      reject(new Error(`metrics endpoint: cannot listen on ${address}:${port}: ${why}`, { cause: e }));
+    };
+    server.once('error', onError);
+    server.listen({ host: address, port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  return {
+    server,
+    address: () => server.address() as AddressInfo,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
