@@ -9,6 +9,7 @@
  * `node`; per-VM series are removed when the VM disappears (syncVms / forgetVm).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { HotplugKind, RefusalCode } from '../hotplug/refusal.js';
 import { STEP_KINDS, type StepKind } from '../plan/steps.js';
 
 export const STEP_RESULTS = ['applied', 'failed', 'skipped', 'refused'] as const;
@@ -27,13 +28,13 @@ export type SolverStatus = (typeof SOLVER_STATUSES)[number];
 export const MODES = ['advisory', 'apply'] as const;
 export type ModeLabel = (typeof MODES)[number];
 
-export const HOTPLUG_KINDS = ['vcpu', 'memory'] as const;
+export const HOTPLUG_KINDS = ['vcpu', 'memory'] as const satisfies readonly HotplugKind[];
 export type HotplugKindLabel = (typeof HOTPLUG_KINDS)[number];
 export const HOTPLUG_RESULTS = ['done', 'refused'] as const;
 export type HotplugResult = (typeof HOTPLUG_RESULTS)[number];
 
 /**
- * Reason codes of refused hot-plugs (the hot-plug module's RefusalCode values). The
+ * Reason codes of refused hot-plugs (every RefusalCode of src/hotplug/refusal.ts). The
  * label takes only these, `none` for done, and `other` for a code not in this list,
  * so a new or misspelt code cannot grow the label set without bound.
  */
@@ -57,7 +58,11 @@ export const HOTPLUG_REFUSAL_REASONS = [
   'windows-first-dimm-node0',
   'vhost-user',
   'host-memory',
-] as const;
+] as const satisfies readonly RefusalCode[];
+
+/** Compile-time check that the list above names every RefusalCode (a new code must be added there). */
+const everyReasonListed: Exclude<RefusalCode, (typeof HOTPLUG_REFUSAL_REASONS)[number]> extends never ? true : never = true;
+void everyReasonListed;
 
 export interface Metrics {
   readonly registry: Registry;
