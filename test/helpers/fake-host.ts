@@ -60,7 +60,17 @@ export class FakeBackend implements HostBackend {
   async topology() {
     return this.topo;
   }
+  /** Busy fraction of every vCPU per VM; each sample() advances the clock by tickMs and the busy times by it. */
+  loads: Record<string, number> = {};
+  tickMs = 1000;
+  /** Set to make sample() throw (libvirt unreachable). */
+  down: Error | null = null;
+  samples = 0;
   async sample(): Promise<HostSample> {
+    this.samples++;
+    if (this.down) throw this.down;
+    this.atMs += this.tickMs;
+    for (const v of this.vms) v.vcpuTimeNs = v.vcpuTimeNs.map((t) => (t === null ? null : t + (this.loads[v.name] ?? 0) * this.tickMs * 1e6));
     return { atMs: this.atMs, topology: this.topo, vms: this.vms.map((v) => structuredClone(v)) };
   }
   private vm(name: string): VmSample {

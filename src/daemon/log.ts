@@ -1,0 +1,69 @@
+/** Structured logs: one line per event, text for people or JSON for collectors (config log.format). */
+import type { Step } from '../plan/steps.js';
+
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+export type Fields = Record<string, unknown>;
+
+export interface Logger {
+  log(level: Level, msg: string, fields?: Fields): void;
+  debug(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+}
+
+/** What a step does, in words: "pin vCPU 0 to 1-7". */
+export function describeStep(s: Step): string {
+  switch (s.kind) {
+    case 'pinVcpu':
+      return `pin vCPU ${s.vcpu} to ${s.cpuset}`;
+    case 'pinEmulator':
+      return `pin emulator to ${s.cpuset}`;
+    case 'setNodeset':
+      return `memory to node(s) ${s.nodeset}`;
+    case 'setShares':
+      return `cpu_shares ${s.shares}`;
+    case 'setVcpus':
+      return `vCPUs to ${s.count}`;
+    case 'attachMemory':
+      return `attach ${s.MiB} MiB on guest node ${s.guestNode}`;
+  }
+}
+
+function textValue(v: unknown): string {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s);
+}
+
+export function createLogger(opts: { format: 'text' | 'json'; level: Level; write?: (line: string) => void; now?: () => Date }): Logger {
+  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const now = opts.now ?? (() => new Date());
+  const log = (level: Level, msg: string, fields: Fields = {}) => {
+    if (RANK[level] < RANK[opts.level]) return;
+    const time = now().toISOString();
+    if (opts.format === 'json') {
+      write(JSON.stringify({ time, level, msg, ...fields }));
+      return;
+    }
+    const extra = Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${textValue(v)}`)
+      .join(' ');
+    write(`${time} ${level.padEnd(5)} ${msg}${extra ? ' ' + extra : ''}`);
+  };
+  return {
+    log,
+    debug: (m, f) => log('debug', m, f),
+    info: (m, f) => log('info', m, f),
+    warn: (m, f) => log('warn', m, f),
+    error: (m, f) => log('error', m, f),
+  };
+}
+
+/** A logger that keeps lines in memory (tests). */
+export function memoryLogger(level: Level = 'debug', format: 'text' | 'json' = 'json'): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return Object.assign(createLogger({ format, level, write: (l) => lines.push(l) }), { lines });
+}

@@ -1,0 +1,360 @@
+/**
+ * The daemon's loop. Each cycle: sample -> problem -> solve -> plan -> apply (or advise) ->
+ * checkpoint -> metrics. One cycle at a time: a tick that arrives while a cycle still runs is
+ * skipped and counted. When the host cannot be sampled (libvirt unreachable) the loop backs off
+ * (backoff.initialMs doubling up to backoff.maxMs) and resumes by itself. A cycle always finishes:
+ * a VM whose steps fail is rolled back and reported, the others go on.
+ *
+ * `runCycle()` needs no cron (tests and benchmarks step it); `start()` adds the schedule, the
+ * lock, the checkpoint and the signals (SIGHUP reloads the config, SIGTERM/SIGINT finish the
+ * current VM's steps and stop).
+ */
+import cron from 'node-cron';
+import { executePlan, type ActionEvent, type ExecuteResult } from '../apply/executor.js';
+import { FileJournal, type Journal } from '../apply/journal.js';
+import type { HostBackend } from '../host/backend.js';
+import { recordMoves } from '../plan/churn.js';
+import { plan as makePlan, type PlanOutput } from '../plan/planner.js';
+import type { FailedStep, Quality, Refusal, Step } from '../plan/steps.js';
+import type { Placement, Problem } from '../../solver/types.js';
+import { acquireLock, type Lock } from './lock.js';
+import { describeStep, type Logger } from './log.js';
+import { newLoadTracker, sampleToProblem, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
+import type { Settings } from './settings.js';
+import { freshState, loadState, recordApplied, saveState, type DaemonState } from './state.js';
+
+export type SolveFn = (problem: Problem) => Promise<Placement>;
+
+export type CycleOutcome = 'ok' | 'warming-up' | 'backoff' | 'host-error' | 'error';
+
+export interface CycleReport {
+  outcome: CycleOutcome;
+  mode: 'advisory' | 'apply';
+  startedAtMs: number;
+  durationMs: number;
+  error?: string;
+  steps: Step[];
+  applied: Step[];
+  failed: FailedStep[];
+  refused: Refusal[];
+  quality?: Quality;
+  improvement?: number;
+  placementStatus?: Placement['status'];
+  solveMs?: number;
+  /** VMs numaplace manages this cycle (running, not excluded) and VMs it leaves alone. */
+  managedVms: number;
+  excludedVms: number;
+  deferred: PlanOutput['deferred'];
+  /** Per VM quality numbers of this cycle, for metrics. */
+  plan?: PlanOutput;
+}
+
+export interface DaemonCounters {
+  cycles: number;
+  overlapsSkipped: number;
+  hostErrors: number;
+  cycleErrors: number;
+  stepsApplied: number;
+  stepsFailed: number;
+}
+
+/** Receives every cycle's report (the metrics module implements it). */
+export interface CycleObserver {
+  cycle(report: CycleReport, daemon: Daemon): void;
+}
+
+export interface DaemonOptions {
+  backend: HostBackend;
+  settings: Settings;
+  solve: SolveFn;
+  logger: Logger;
+  /** Where the checkpoint, journal and lock live; null keeps state in memory only (tests, one-shot runs). */
+  stateDir: string | null;
+  observer?: CycleObserver;
+  /** Re-reads the configuration on SIGHUP; throws when the new one is invalid. */
+  reloadSettings?: () => Settings | Promise<Settings>;
+  /** Wall clock (ms) for backoff; injectable for tests. */
+  now?: () => number;
+}
+
+export class Daemon {
+  settings: Settings;
+  state: DaemonState = freshState();
+  readonly counters: DaemonCounters = { cycles: 0, overlapsSkipped: 0, hostErrors: 0, cycleErrors: 0, stepsApplied: 0, stepsFailed: 0 };
+  /** Last cycle's report (metrics, tests). */
+  last: CycleReport | null = null;
+  private tracker: LoadTrackerState = newLoadTracker();
+  private backoffDelayMs = 0;
+  private backoffUntil = 0;
+  private current: Promise<CycleReport> | null = null;
+  private stopping = false;
+  private task: { stop(): void | Promise<void>; destroy?(): void | Promise<void> } | null = null;
+  private lock: Lock | null = null;
+  private journal: Journal | undefined;
+  private signalHandlers: [NodeJS.Signals, () => void][] = [];
+  private finished: Promise<void> | null = null;
+  private resolveFinished: (() => void) | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.settings = opts.settings;
+    this.now = opts.now ?? Date.now;
+    if (opts.stateDir) this.journal = new FileJournal(opts.stateDir);
+  }
+
+  get backend(): HostBackend {
+    return this.opts.backend;
+  }
+
+  get logger(): Logger {
+    return this.opts.logger;
+  }
+
+  /** Milliseconds until the next try while backing off, else 0. */
+  backoffRemainingMs(): number {
+    return Math.max(0, this.backoffUntil - this.now());
+  }
+
+  /** A cycle is running now. */
+  busy(): boolean {
+    return this.current !== null;
+  }
+
+  /** One cycle; never throws. Concurrent calls wait for the running one rather than overlap. */
+  async runCycle(): Promise<CycleReport> {
+    while (this.current) await this.current;
+    const p = this.cycle().finally(() => {
+      this.current = null;
+    });
+    this.current = p;
+    return p;
+  }
+
+  /** A cron tick: runs a cycle unless one is still running (then the tick is skipped and counted). */
+  tick(): void {
+    if (this.stopping) return;
+    if (this.current) {
+      this.counters.overlapsSkipped++;
+      this.logger.warn('cycle still running; this tick is skipped', { skipped: this.counters.overlapsSkipped });
+      return;
+    }
+    void this.runCycle();
+  }
+
+  private report(r: Omit<CycleReport, 'mode' | 'durationMs' | 'managedVms' | 'excludedVms' | 'deferred' | 'steps' | 'applied' | 'failed' | 'refused'> & Partial<CycleReport>): CycleReport {
+    return {
+      mode: this.settings.mode,
+      durationMs: this.now() - r.startedAtMs,
+      managedVms: 0,
+      excludedVms: 0,
+      deferred: [],
+      steps: [],
+      applied: [],
+      failed: [],
+      refused: [],
+      ...r,
+    };
+  }
+
+  private finish(r: CycleReport): CycleReport {
+    this.counters.cycles++;
+    this.last = r;
+    try {
+      this.opts.observer?.cycle(r, this);
+    } catch (e) {
+      this.logger.error('metrics observer failed', { error: (e as Error).message });
+    }
+    return r;
+  }
+
+  private async cycle(): Promise<CycleReport> {
+    const startedAtMs = this.now();
+    const settings = this.settings;
+    if (this.backoffUntil > startedAtMs) {
+      return this.finish(this.report({ outcome: 'backoff', startedAtMs }));
+    }
+    let sample;
+    try {
+      sample = await this.backend.sample();
+    } catch (e) {
+      this.counters.hostErrors++;
+      this.backoffDelayMs = this.backoffDelayMs === 0 ? settings.backoff.initialMs : Math.min(settings.backoff.maxMs, this.backoffDelayMs * 2);
+      this.backoffUntil = this.now() + this.backoffDelayMs;
+      const error = (e as Error).message;
+      this.logger.error('cannot sample the host; backing off', { error, retryInMs: this.backoffDelayMs });
+      return this.finish(this.report({ outcome: 'host-error', startedAtMs, error }));
+    }
+    if (this.backoffDelayMs > 0) {
+      this.logger.info('host reachable again; resuming');
+      this.backoffDelayMs = 0;
+      this.backoffUntil = 0;
+    }
+    try {
+      const warm = this.tracker.prevAtMs !== null;
+      const t = trackLoads(this.tracker, sample, settings.load.windowCycles);
+      this.tracker = t.state;
+      if (!warm) {
+        this.logger.info('first sample taken; loads need a second one', { vms: sample.vms.length });
+        return this.finish(this.report({ outcome: 'warming-up', startedAtMs }));
+      }
+      const built = sampleToProblem(sample, t.loads, settings);
+      for (const n of built.notes) this.logger.warn(n);
+      const t0 = this.now();
+      const placement = await this.opts.solve(built.problem);
+      const solveMs = this.now() - t0;
+      if (placement.status === 'infeasible') this.logger.warn('no feasible placement; only tidying this cycle', { reason: placement.reason });
+      const out = makePlan({ sample, problem: built.problem, placement, excluded: built.excluded, settings, churn: this.state.churn, holdRule: true });
+      for (const v of out.violations) this.logger.info('correcting now', { vm: v.vm, why: v.reason });
+      for (const r of out.refused) this.logger.warn('refused', { vm: r.vm, reason: r.reason });
+      for (const d of out.deferred) this.logger.debug('move waits', { vm: d.vm, why: d.reason });
+      let exec: ExecuteResult | null = null;
+      let churn = out.churn;
+      if (settings.mode === 'apply' && out.steps.length > 0) {
+        exec = await executePlan(this.backend, out.steps, sample, {
+          persistConfig: settings.persistConfig,
+          journal: this.journal,
+          shouldStop: () => this.stopping,
+          onAction: (a) => this.logAction(a),
+        });
+        const ok = new Set(exec.succeededVms);
+        churn = recordMoves(out.churn, out.moving.filter((v) => ok.has(v)), settings.churn.cooldownCycles);
+        this.state = recordApplied(this.state, exec.applied);
+        this.counters.stepsApplied += exec.applied.length;
+        this.counters.stepsFailed += exec.failed.length;
+      } else if (settings.mode === 'advisory') {
+        out.steps.forEach((s, i) => this.logger.info(`advice: ${describeStep(s)}`, { vm: s.vm, step: s.kind, gain: round(out.gains[i]), result: 'not applied (advisory mode)' }));
+      }
+      this.state = { ...this.state, churn };
+      this.checkpoint();
+      const managed = sample.vms.filter((v) => v.running && !built.excluded.has(v.name)).length;
+      this.logger.info('cycle done', {
+        mode: settings.mode,
+        now: round(out.quality.now),
+        planned: round(out.quality.planned),
+        allLocal: round(out.quality.allLocal),
+        steps: out.steps.length,
+        applied: exec?.applied.length ?? 0,
+        failed: exec?.failed.length ?? 0,
+        waiting: out.deferred.length,
+      });
+      return this.finish(
+        this.report({
+          outcome: 'ok',
+          startedAtMs,
+          steps: out.steps,
+          applied: exec?.applied ?? [],
+          failed: exec?.failed ?? [],
+          refused: [...out.refused, ...(exec?.refused ?? [])],
+          quality: out.quality,
+          improvement: out.improvement,
+          placementStatus: placement.status,
+          solveMs,
+          managedVms: managed,
+          excludedVms: built.excluded.size,
+          deferred: out.deferred,
+          plan: out,
+        }),
+      );
+    } catch (e) {
+      this.counters.cycleErrors++;
+      const error = (e as Error).message;
+      this.logger.error('cycle failed', { error });
+      return this.finish(this.report({ outcome: 'error', startedAtMs, error }));
+    }
+  }
+
+  private logAction(a: ActionEvent): void {
+    const level = a.result === 'applied' || a.result === 'rolled-back' ? 'info' : a.result === 'refused' ? 'warn' : 'error';
+    this.logger.log(level, describeStep(a.step), { vm: a.vm, step: a.step.kind, result: a.result, error: a.error });
+  }
+
+  private checkpoint(): void {
+    if (!this.opts.stateDir) return;
+    try {
+      saveState(this.opts.stateDir, this.state);
+    } catch (e) {
+      this.logger.error('cannot write the checkpoint', { dir: this.opts.stateDir, error: (e as Error).message });
+    }
+  }
+
+  /** Replace the settings (SIGHUP). The schedule is re-armed when it changed. */
+  applySettings(next: Settings): void {
+    const scheduleChanged = next.schedule !== this.settings.schedule;
+    this.settings = next;
+    if (scheduleChanged && this.task) {
+      void this.task.stop();
+      this.schedule();
+    }
+  }
+
+  async reload(): Promise<boolean> {
+    if (!this.opts.reloadSettings) return false;
+    try {
+      const next = await this.opts.reloadSettings();
+      this.applySettings(next);
+      this.logger.info('configuration reloaded', { mode: next.mode, schedule: next.schedule });
+      return true;
+    } catch (e) {
+      this.logger.error('configuration reload failed; keeping the running configuration', { error: (e as Error).message });
+      return false;
+    }
+  }
+
+  private schedule(): void {
+    this.task = cron.schedule(this.settings.schedule, () => this.tick());
+  }
+
+  /** Lock, checkpoint, schedule, signals. Resolves once running; `done()` resolves after stop(). */
+  async start(opts: { signals?: boolean } = {}): Promise<void> {
+    if (this.opts.stateDir) {
+      this.lock = acquireLock(this.opts.stateDir);
+      const loaded = loadState(this.opts.stateDir);
+      if (loaded.problem) this.logger.error(loaded.problem);
+      this.state = loaded.state;
+    }
+    this.finished = new Promise((r) => (this.resolveFinished = r));
+    this.schedule();
+    if (opts.signals !== false) {
+      const on = (sig: NodeJS.Signals, f: () => void) => {
+        process.on(sig, f);
+        this.signalHandlers.push([sig, f]);
+      };
+      on('SIGHUP', () => void this.reload());
+      on('SIGTERM', () => void this.stop('SIGTERM'));
+      on('SIGINT', () => void this.stop('SIGINT'));
+    }
+    this.logger.info('numaplace started', { mode: this.settings.mode, schedule: this.settings.schedule, host: this.backend.kind, stateDir: this.opts.stateDir ?? '(memory)' });
+  }
+
+  /** Finish the current VM's steps, checkpoint, release the lock. Idempotent. */
+  async stop(why = 'stop'): Promise<void> {
+    if (this.stopping) return this.finished ?? undefined;
+    this.stopping = true;
+    this.logger.info('stopping', { why });
+    await this.task?.stop();
+    await this.task?.destroy?.();
+    this.task = null;
+    if (this.current) await this.current;
+    this.checkpoint();
+    for (const [sig, f] of this.signalHandlers) process.off(sig, f);
+    this.signalHandlers = [];
+    try {
+      await this.backend.close();
+    } catch {
+      // closing is best effort
+    }
+    this.lock?.release();
+    this.lock = null;
+    this.logger.info('stopped');
+    this.resolveFinished?.();
+  }
+
+  /** Resolves once the daemon has stopped. */
+  done(): Promise<void> {
+    return this.finished ?? Promise.resolve();
+  }
+}
+
+function round(x: number | undefined): number | undefined {
+  return x === undefined ? undefined : Math.round(x * 100) / 100;
+}

@@ -1,0 +1,91 @@
+/**
+ * The daemon's checkpoint: what numaplace applied, and the churn state (hold counters,
+ * cooldowns, refused memory moves), so a restart neither forgets a cooldown nor repeats a
+ * refusal. Written to a temp file, fsynced, renamed into place, mode 0600. A checkpoint that
+ * cannot be read is reported, set aside as `state.json.corrupt-TIMESTAMP`, and the daemon starts
+ * fresh: a bad file never becomes a crash loop.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { isChurnState, newChurnState, type ChurnState } from '../plan/churn.js';
+import type { Step } from '../plan/steps.js';
+
+export const STATE_FILE = 'state.json';
+export const STATE_VERSION = 1;
+
+export interface DaemonState {
+  version: typeof STATE_VERSION;
+  savedAt: string;
+  /** Per VM: the last value numaplace applied for each setting (key: step kind, plus vCPU for pins). */
+  applied: Record<string, Record<string, Step>>;
+  churn: ChurnState;
+}
+
+export function freshState(): DaemonState {
+  return { version: STATE_VERSION, savedAt: new Date(0).toISOString(), applied: {}, churn: newChurnState() };
+}
+
+export function stepKey(step: Step): string {
+  return step.kind === 'pinVcpu' ? `pinVcpu:${step.vcpu}` : step.kind;
+}
+
+/** Record applied steps (the latest value of each setting wins). */
+export function recordApplied(state: DaemonState, steps: readonly Step[]): DaemonState {
+  const applied = { ...state.applied };
+  for (const s of steps) applied[s.vm] = { ...(applied[s.vm] ?? {}), [stepKey(s)]: s };
+  return { ...state, applied };
+}
+
+function validState(x: unknown): x is DaemonState {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return o.version === STATE_VERSION && typeof o.applied === 'object' && o.applied !== null && !Array.isArray(o.applied) && isChurnState(o.churn);
+}
+
+export interface LoadedState {
+  state: DaemonState;
+  /** Set when the checkpoint was unreadable: what was wrong and where it went. */
+  problem?: string;
+}
+
+/** Read the checkpoint in `dir`; none -> fresh; corrupt -> set aside, fresh, with `problem` saying so. */
+export function loadState(dir: string, now: Date = new Date()): LoadedState {
+  const path = join(dir, STATE_FILE);
+  if (!existsSync(path)) return { state: freshState() };
+  let why: string;
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (validState(parsed)) return { state: parsed };
+    why = `it is not a version-${STATE_VERSION} numaplace checkpoint`;
+  } catch (e) {
+    why = (e as Error).message;
+  }
+  const aside = `${path}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(path, aside);
+  return { state: freshState(), problem: `checkpoint ${path} is unreadable (${why}); moved it to ${aside} and started fresh` };
+}
+
+/** Write atomically: temp file in the same directory, fsync, rename, fsync the directory. */
+export function saveState(dir: string, state: DaemonState): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, STATE_FILE);
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify({ ...state, savedAt: new Date().toISOString() }, null, 1) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  try {
+    const dfd = openSync(dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
+  }
+}
