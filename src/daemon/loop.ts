@@ -13,17 +13,19 @@ import cron from 'node-cron';
 import { executePlan, type ActionEvent, type ExecuteResult } from '../apply/executor.js';
 import { FileJournal, type Journal } from '../apply/journal.js';
 import type { HostBackend } from '../host/backend.js';
+import { shouldLog } from '../hotplug/refusal.js';
 import { recordMoves } from '../plan/churn.js';
-import { plan as makePlan, type PlanOutput } from '../plan/planner.js';
+import type { PlanOutput } from '../plan/planner.js';
 import type { FailedStep, Quality, Refusal, Step } from '../plan/steps.js';
-import type { Placement, Problem } from '../../solver/types.js';
+import type { Placement } from '../../solver/types.js';
 import { acquireLock, type Lock } from './lock.js';
 import { describeStep, type Logger } from './log.js';
-import { newLoadTracker, sampleToProblem, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
+import { planCycle, type SolveFn } from './plan-cycle.js';
+import { newLoadTracker, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
 import type { Settings } from './settings.js';
 import { freshState, loadState, recordApplied, saveState, type DaemonState } from './state.js';
 
-export type SolveFn = (problem: Problem) => Promise<Placement>;
+export type { SolveFn } from './plan-cycle.js';
 
 export type CycleOutcome = 'ok' | 'warming-up' | 'backoff' | 'host-error' | 'error';
 
@@ -197,20 +199,18 @@ export class Daemon {
         this.logger.info('first sample taken; loads need a second one', { vms: sample.vms.length });
         return this.finish(this.report({ outcome: 'warming-up', startedAtMs }));
       }
-      const built = sampleToProblem(sample, t.loads, settings);
-      for (const n of built.notes) this.logger.warn(n);
-      const t0 = this.now();
-      const placement = await this.opts.solve(built.problem);
-      const solveMs = this.now() - t0;
+      const cp = await planCycle({ sample, loads: t.loads, lastLoads: t.last, settings, churn: this.state.churn, hotplug: this.state.hotplug, solve: this.opts.solve, holdRule: true, clock: this.now });
+      const { placement, planned: out, solveMs } = cp;
+      for (const n of cp.notes) this.logger.warn(n);
       if (placement.status === 'infeasible') this.logger.warn('no feasible placement; only tidying this cycle', { reason: placement.reason });
-      const out = makePlan({ sample, problem: built.problem, placement, excluded: built.excluded, settings, churn: this.state.churn, holdRule: true });
       for (const v of out.violations) this.logger.info('correcting now', { vm: v.vm, why: v.reason });
       for (const r of out.refused) this.logger.warn('refused', { vm: r.vm, reason: r.reason });
+      for (const r of cp.hotplug.refusals) if (shouldLog(r)) this.logger.warn('hot-plug refused', { vm: r.vm, kind: r.kind, code: r.code, reason: r.message });
       for (const d of out.deferred) this.logger.debug('move waits', { vm: d.vm, why: d.reason });
       let exec: ExecuteResult | null = null;
       let churn = out.churn;
-      if (settings.mode === 'apply' && out.steps.length > 0) {
-        exec = await executePlan(this.backend, out.steps, sample, {
+      if (settings.mode === 'apply' && cp.steps.length > 0) {
+        exec = await executePlan(this.backend, cp.steps, sample, {
           persistConfig: settings.persistConfig,
           journal: this.journal,
           shouldStop: () => this.stopping,
@@ -222,17 +222,17 @@ export class Daemon {
         this.counters.stepsApplied += exec.applied.length;
         this.counters.stepsFailed += exec.failed.length;
       } else if (settings.mode === 'advisory') {
-        out.steps.forEach((s, i) => this.logger.info(`advice: ${describeStep(s)}`, { vm: s.vm, step: s.kind, gain: round(out.gains[i]), result: 'not applied (advisory mode)' }));
+        cp.steps.forEach((s, i) => this.logger.info(`advice: ${describeStep(s)}`, { vm: s.vm, step: s.kind, gain: round(cp.gains[i]), result: 'not applied (advisory mode)' }));
       }
-      this.state = { ...this.state, churn };
+      this.state = { ...this.state, churn, hotplug: cp.hotplug.state };
       this.checkpoint();
-      const managed = sample.vms.filter((v) => v.running && !built.excluded.has(v.name)).length;
+      const managed = sample.vms.filter((v) => v.running && !cp.excluded.has(v.name)).length;
       this.logger.info('cycle done', {
         mode: settings.mode,
         now: round(out.quality.now),
         planned: round(out.quality.planned),
         allLocal: round(out.quality.allLocal),
-        steps: out.steps.length,
+        steps: cp.steps.length,
         applied: exec?.applied.length ?? 0,
         failed: exec?.failed.length ?? 0,
         waiting: out.deferred.length,
@@ -241,16 +241,16 @@ export class Daemon {
         this.report({
           outcome: 'ok',
           startedAtMs,
-          steps: out.steps,
+          steps: cp.steps,
           applied: exec?.applied ?? [],
           failed: exec?.failed ?? [],
-          refused: [...out.refused, ...(exec?.refused ?? [])],
+          refused: [...cp.refused, ...(exec?.refused ?? [])],
           quality: out.quality,
           improvement: out.improvement,
           placementStatus: placement.status,
           solveMs,
           managedVms: managed,
-          excludedVms: built.excluded.size,
+          excludedVms: cp.excluded.size,
           deferred: out.deferred,
           plan: out,
         }),

@@ -3,6 +3,8 @@
  * Typed structurally so they accept the full `Config` of src/daemon/config.ts and tests can
  * pass a small literal built from DEFAULT_SETTINGS.
  */
+import { DEFAULT_HOTPLUG_CONFIG, type HotplugConfig } from '../hotplug/config.js';
+
 export interface ChurnSettings {
   improvementMargin: number;
   holdCycles: number;
@@ -27,6 +29,7 @@ export interface Settings {
   backoff: { initialMs: number; maxMs: number };
   stateDir: string;
   log: { format: 'text' | 'json'; level: 'debug' | 'info' | 'warn' | 'error' };
+  hotplug: HotplugConfig;
 }
 
 /** The documented defaults of CONFIG-KEYS.md for the keys above. */
@@ -46,6 +49,7 @@ export const DEFAULT_SETTINGS: Settings = {
   backoff: { initialMs: 10000, maxMs: 300000 },
   stateDir: '/var/lib/numaplace',
   log: { format: 'text', level: 'info' },
+  hotplug: DEFAULT_HOTPLUG_CONFIG,
 };
 
 /** DEFAULT_SETTINGS with some keys replaced (one level deep for the nested groups). */

@@ -9,6 +9,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import { isChurnState, newChurnState, type ChurnState } from '../plan/churn.js';
 import type { Step } from '../plan/steps.js';
+import { emptyHotplugState, parseHotplugState, type HotplugState } from '../hotplug/state.js';
 
 export const STATE_FILE = 'state.json';
 export const STATE_VERSION = 1;
@@ -19,10 +20,12 @@ export interface DaemonState {
   /** Per VM: the last value numaplace applied for each setting (key: step kind, plus vCPU for pins). */
   applied: Record<string, Record<string, Step>>;
   churn: ChurnState;
+  /** Hot-plug detectors and remembered refusals (src/hotplug/state.ts). */
+  hotplug: HotplugState;
 }
 
 export function freshState(): DaemonState {
-  return { version: STATE_VERSION, savedAt: new Date(0).toISOString(), applied: {}, churn: newChurnState() };
+  return { version: STATE_VERSION, savedAt: new Date(0).toISOString(), applied: {}, churn: newChurnState(), hotplug: emptyHotplugState() };
 }
 
 export function stepKey(step: Step): string {
@@ -55,7 +58,10 @@ export function loadState(dir: string, now: Date = new Date()): LoadedState {
   let why: string;
   try {
     const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (validState(parsed)) return { state: parsed };
+    if (validState(parsed)) {
+      const o = parsed as DaemonState & { hotplug?: unknown };
+      return { state: { ...o, hotplug: o.hotplug === undefined ? emptyHotplugState() : parseHotplugState(o.hotplug) } };
+    }
     why = `it is not a version-${STATE_VERSION} numaplace checkpoint`;
   } catch (e) {
     why = (e as Error).message;

@@ -1,0 +1,70 @@
+/**
+ * The deciding half of a cycle, shared by the daemon and by `numaplace plan` / `apply`:
+ * sample + loads -> hot-plug decisions -> problem -> solve -> plan. No action is taken here.
+ */
+import type { HostSample } from '../host/backend.js';
+import { applyProblemAdjustments } from '../hotplug/adjust-problem.js';
+import { planHotplug, type HotplugPlan } from '../hotplug/plan-hotplug.js';
+import { refusalReason } from '../hotplug/refusal.js';
+import type { HotplugState } from '../hotplug/state.js';
+import type { ChurnState } from '../plan/churn.js';
+import { plan as makePlan, type PlanOutput } from '../plan/planner.js';
+import type { Refusal, Step } from '../plan/steps.js';
+import type { Placement, Problem } from '../../solver/types.js';
+import { sampleToProblem } from './sample-to-problem.js';
+import type { Settings } from './settings.js';
+
+export type SolveFn = (problem: Problem) => Promise<Placement>;
+
+export interface CyclePlan {
+  /** All steps: hot-plug first (a VM grows, then its vCPUs are placed), then placement and tidying. */
+  steps: Step[];
+  /** Gain in the quality measure of each step (same index). */
+  gains: number[];
+  /** Refusals worth reporting this cycle (placement and hot-plug). */
+  refused: Refusal[];
+  placement: Placement;
+  problem: Problem;
+  excluded: ReadonlyMap<string, string>;
+  notes: string[];
+  planned: PlanOutput;
+  hotplug: HotplugPlan;
+  solveMs: number;
+}
+
+export async function planCycle(args: {
+  sample: HostSample;
+  /** Smoothed loads (placement) and last-cycle loads (hot-plug detectors). */
+  loads: ReadonlyMap<string, number[]>;
+  lastLoads: ReadonlyMap<string, number[]>;
+  settings: Settings;
+  churn: ChurnState;
+  hotplug: HotplugState;
+  solve: SolveFn;
+  holdRule: boolean;
+  clock?: () => number;
+}): Promise<CyclePlan> {
+  const clock = args.clock ?? Date.now;
+  const built = sampleToProblem(args.sample, args.loads, args.settings);
+  const hp = planHotplug(args.sample, args.lastLoads, args.hotplug, args.settings, built.excluded);
+  const problem = applyProblemAdjustments(built.problem, hp.problemAdjustments);
+  const fresh = new Map<string, number[]>();
+  for (const a of hp.problemAdjustments) if (a.kind === 'vcpus') fresh.set(a.vm, [...a.addedVcpus]);
+  const t0 = clock();
+  const placement = await args.solve(problem);
+  const solveMs = clock() - t0;
+  const planned = makePlan({ sample: args.sample, problem, placement, excluded: built.excluded, settings: args.settings, churn: args.churn, holdRule: args.holdRule, fresh });
+  const hpRefused = hp.refusals.filter((r) => !r.repeated).map((r) => ({ vm: r.vm, reason: refusalReason(r) }));
+  return {
+    steps: [...hp.steps, ...planned.steps],
+    gains: [...hp.steps.map(() => 0), ...planned.gains],
+    refused: [...planned.refused, ...hpRefused],
+    placement,
+    problem,
+    excluded: built.excluded,
+    notes: [...built.notes, ...hp.warnings.map((w) => `${w.vm}: ${w.message}`)],
+    planned,
+    hotplug: hp,
+    solveMs,
+  };
+}
