@@ -13,7 +13,6 @@ import cron from 'node-cron';
 import { executePlan, type ActionEvent, type ExecuteResult } from '../apply/executor.js';
 import { FileJournal, type Journal } from '../apply/journal.js';
 import type { HostBackend } from '../host/backend.js';
-import { shouldLog } from '../hotplug/refusal.js';
 import { recordMoves } from '../plan/churn.js';
 import type { PlanOutput } from '../plan/planner.js';
 import type { FailedStep, Quality, Refusal, Step } from '../plan/steps.js';
@@ -205,7 +204,7 @@ export class Daemon {
       if (placement.status === 'infeasible') this.logger.warn('no feasible placement; only tidying this cycle', { reason: placement.reason });
       for (const v of out.violations) this.logger.info('correcting now', { vm: v.vm, why: v.reason });
       for (const r of out.refused) this.logger.warn('refused', { vm: r.vm, reason: r.reason });
-      for (const r of cp.hotplug.refusals) if (shouldLog(r)) this.logger.warn('hot-plug refused', { vm: r.vm, kind: r.kind, code: r.code, reason: r.message });
+      for (const l of cp.hotplug.log) this.logger.log(l.level, l.message, l.fields);
       for (const d of out.deferred) this.logger.debug('move waits', { vm: d.vm, why: d.reason });
       let exec: ExecuteResult | null = null;
       let churn = out.churn;

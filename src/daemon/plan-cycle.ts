@@ -3,9 +3,7 @@
  * sample + loads -> hot-plug decisions -> problem -> solve -> plan. No action is taken here.
  */
 import type { HostSample } from '../host/backend.js';
-import { applyProblemAdjustments } from '../hotplug/adjust-problem.js';
-import { planHotplug, type HotplugPlan } from '../hotplug/plan-hotplug.js';
-import { refusalReason } from '../hotplug/refusal.js';
+import { hotplugStage, type HotplugStage } from '../hotplug/stage.js';
 import type { HotplugState } from '../hotplug/state.js';
 import type { ChurnState } from '../plan/churn.js';
 import { plan as makePlan, type PlanOutput } from '../plan/planner.js';
@@ -28,7 +26,7 @@ export interface CyclePlan {
   excluded: ReadonlyMap<string, string>;
   notes: string[];
   planned: PlanOutput;
-  hotplug: HotplugPlan;
+  hotplug: HotplugStage;
   solveMs: number;
 }
 
@@ -46,23 +44,20 @@ export async function planCycle(args: {
 }): Promise<CyclePlan> {
   const clock = args.clock ?? Date.now;
   const built = sampleToProblem(args.sample, args.loads, args.settings);
-  const hp = planHotplug(args.sample, args.lastLoads, args.hotplug, args.settings, built.excluded);
-  const problem = applyProblemAdjustments(built.problem, hp.problemAdjustments);
-  const fresh = new Map<string, number[]>();
-  for (const a of hp.problemAdjustments) if (a.kind === 'vcpus') fresh.set(a.vm, [...a.addedVcpus]);
+  const hp = hotplugStage({ sample: args.sample, lastLoads: args.lastLoads, state: args.hotplug, config: args.settings, excluded: built.excluded, problem: built.problem });
+  const { problem, fresh } = hp;
   const t0 = clock();
   const placement = await args.solve(problem);
   const solveMs = clock() - t0;
   const planned = makePlan({ sample: args.sample, problem, placement, excluded: built.excluded, settings: args.settings, churn: args.churn, holdRule: args.holdRule, fresh });
-  const hpRefused = hp.refusals.filter((r) => !r.repeated).map((r) => ({ vm: r.vm, reason: refusalReason(r) }));
   return {
     steps: [...hp.steps, ...planned.steps],
     gains: [...hp.steps.map(() => 0), ...planned.gains],
-    refused: [...planned.refused, ...hpRefused],
+    refused: [...planned.refused, ...hp.refused],
     placement,
     problem,
     excluded: built.excluded,
-    notes: [...built.notes, ...hp.warnings.map((w) => `${w.vm}: ${w.message}`)],
+    notes: built.notes,
     planned,
     hotplug: hp,
     solveMs,
