@@ -130,3 +130,33 @@ export function placeAll(problem: Problem, nodeOf: (vm: string) => number): Plac
       }),
   };
 }
+
+/**
+ * Placeholder placement until the solver lands: each movable VM to the node holding most of its
+ * memory when that node has CPU room, else to the roomiest node. Not the solver.
+ */
+export function greedyPlacement(problem: Problem): Placement {
+  const reserved = new Set(problem.reservedCpus ? problem.reservedCpus.split(',').flatMap((p) => {
+    const [a, b] = p.split('-').map(Number);
+    return Array.from({ length: (b ?? a) - a + 1 }, (_, i) => a + i);
+  }) : []);
+  const over = problem.options?.cpuOvercommit ?? 1;
+  const room = new Map(problem.topology.nodes.map((n) => [n.id, n.cpus.filter((c) => !reserved.has(c)).length * over]));
+  for (const v of problem.vms) if (v.fixed && v.current) v.current.vcpuNodes.forEach((n, i) => room.set(n, room.get(n)! - (v.load[i] ?? 0)));
+  const vms = [];
+  for (const v of problem.vms.filter((x) => !x.fixed)) {
+    const load = v.load.reduce((a, b) => a + b, 0);
+    const mem = Object.entries(v.current?.memoryMiB ?? {}).sort((a, b) => b[1] - a[1]);
+    let node = mem.length ? Number(mem[0][0]) : problem.topology.nodes[0].id;
+    if (room.get(node)! < load) node = [...room].sort((a, b) => b[1] - a[1])[0][0];
+    room.set(node, room.get(node)! - load);
+    const cpus = formatCpuSet(problem.topology.nodes.find((n) => n.id === node)!.cpus.filter((c) => !reserved.has(c)));
+    vms.push({
+      name: v.name,
+      vcpus: Array.from({ length: v.vcpus }, (_, i) => ({ vcpu: i, node, cpuset: cpus })),
+      emulator: { cpuset: cpus },
+      memory: { nodeset: String(node), MiB: { [String(node)]: v.memoryMiB } },
+    });
+  }
+  return { status: 'feasible', vms };
+}
