@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { execa } from 'execa';
 import { Registry } from 'prom-client';
 import {
   countSteps,
@@ -22,6 +21,7 @@ import {
   updateVms,
   type VmFigures,
 } from '../../src/metrics/metrics.js';
+import { needPromtool, promtool } from '../helpers/promtool.js';
 
 /** Sample lines (name{labels} value) of the exposition, by metric family prefix. */
 function samples(text: string, name: string): string[] {
@@ -63,15 +63,6 @@ function populate(m: Metrics): void {
   setMode(m, 'advisory');
 }
 
-async function whichPromtool(): Promise<boolean> {
-  try {
-    await execa('promtool', ['--version'], { reject: true, stdin: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('metrics', () => {
   let registry: Registry;
   let m: Metrics;
@@ -110,17 +101,13 @@ describe('metrics', () => {
   });
 
   it('passes `promtool check metrics` on the real exposition, process metrics included', async function () {
-    if (!(await whichPromtool())) {
-      if (process.env.CI === 'true') throw new Error('promtool not found: CI must install it (Debian package "prometheus", see .ci/run)');
-      console.log('      (skipped: promtool not installed; apt-get install prometheus)');
-      this.skip();
-    }
+    await needPromtool(this);
     const reg = new Registry();
     const full = createMetrics(reg, { processMetrics: true });
     populate(full);
     const text = await reg.metrics();
-    const r = await execa('promtool', ['check', 'metrics'], { input: text, reject: false });
-    expect(`${r.stdout}${r.stderr}`.trim(), 'promtool findings').to.equal('');
+    const r = await promtool(['check', 'metrics'], text);
+    expect(r.output, 'promtool findings').to.equal('');
     expect(r.exitCode).to.equal(0);
     expect(text).to.include('process_resident_memory_bytes');
     expect(text).to.include('numaplace_vm_load{vm="db\\"\\\\\\n2"} 1.5');

@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { DEFAULT_CONFIG } from '../../src/daemon/config.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { needPromtool, promtool } from '../helpers/promtool.js';
+
+/** [section, key, value] of a systemd unit file; throws on a line that is none of comment, section, key=value. */
+function parseUnit(text: string): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  let section = '';
+  text.split('\n').forEach((line, i) => {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#') || t.startsWith(';')) return;
+    const sec = /^\[(\w+)\]$/.exec(t);
+    if (sec) {
+      section = sec[1];
+      return;
+    }
+    const kv = /^([A-Za-z]+)=(.*)$/.exec(t);
+    if (!kv || section === '') throw new Error(`deploy/numaplace.service line ${i + 1}: ${JSON.stringify(line)}`);
+    out.push([section, kv[1], kv[2]]);
+  });
+  return out;
+}
+
+describe('deploy files', () => {
+  it('the README lists every exported metric, and no other', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const documented = [...readme.matchAll(/^\| `(numaplace_[a-z_]+)` \|/gm)].map((m) => m[1]).sort();
+    const reg = new Registry();
+    createMetrics(reg);
+    const exported = reg.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name).sort();
+    expect(documented).to.deep.equal(exported);
+  });
+
+  const unit = parseUnit(readFileSync('deploy/numaplace.service', 'utf8'));
+  const get = (section: string, key: string) => unit.filter(([s, k]) => s === section && k === key).map(([, , v]) => v);
+
+  it('the systemd unit runs `numaplace run` with the packaged config path', () => {
+    expect(get('Service', 'Type')).to.deep.equal(['simple']);
+    expect(get('Service', 'ExecStart')).to.deep.equal(['/usr/bin/env numaplace run --config /etc/numaplace/numaplace.json']);
+    expect(get('Service', 'Restart')).to.deep.equal(['on-failure']);
+    expect(get('Service', 'ExecReload')).to.deep.equal(['/bin/kill -HUP $MAINPID']);
+    expect(get('Service', 'RestartPreventExitStatus')).to.deep.equal(['2']);
+    expect(get('Install', 'WantedBy')).to.deep.equal(['multi-user.target']);
+  });
+
+  it('its only writable directory is the default stateDir', () => {
+    expect(get('Service', 'ProtectSystem')).to.deep.equal(['strict']);
+    expect(get('Service', 'StateDirectory').map((d) => `/var/lib/${d}`)).to.deep.equal([DEFAULT_CONFIG.stateDir]);
+    expect(get('Service', 'UMask')).to.deep.equal(['0077']);
+    // Node's JIT needs writable+executable memory; the libvirt socket needs AF_UNIX.
+    expect(get('Service', 'MemoryDenyWriteExecute')).to.deep.equal([]);
+    expect(get('Service', 'RestrictAddressFamilies')[0].split(' ')).to.include('AF_UNIX');
+    expect(get('Service', 'PrivateNetwork')).to.deep.equal([]);
+  });
+
+  it('the scrape example targets the default metrics address and port, and is valid Prometheus config', async function () {
+    const scrape = readFileSync('deploy/prometheus-scrape.yml', 'utf8');
+    expect(scrape).to.include(`targets: ['${DEFAULT_CONFIG.metrics.address}:${DEFAULT_CONFIG.metrics.port}']`);
+    await needPromtool(this);
+    const dir = mkdtempSync(join(tmpdir(), 'np-prom-'));
+    try {
+      const file = join(dir, 'prometheus.yml');
+      writeFileSync(file, `global:\n  scrape_interval: 15s\n${scrape}`);
+      const r = await promtool(['check', 'config', file]);
+      expect(r.exitCode, r.output).to.equal(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the alerting rules are valid and use only metrics numaplace exports', async function () {
+    const rules = readFileSync('deploy/prometheus-rules.yml', 'utf8');
+    const known = new Set<string>();
+    const reg = new Registry();
+    createMetrics(reg);
+    for (const metric of reg.getMetricsAsArray()) known.add((metric as unknown as { name: string }).name);
+    const used = [...rules.matchAll(/\bnumaplace_[a-z_]+/g)].map((m) => m[0]);
+    expect(used.length).to.be.greaterThan(5);
+    for (const name of used) expect(known.has(name), `${name} is not exported`).to.equal(true);
+    await needPromtool(this);
+    const r = await promtool(['check', 'rules', 'deploy/prometheus-rules.yml']);
+    expect(r.exitCode, r.output).to.equal(0);
+  });
+});
