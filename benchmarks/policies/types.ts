@@ -1,0 +1,29 @@
+/**
+ * A placement policy in the closed-loop benchmark. Each policy drives its own fresh simulated host
+ * through the HostBackend interface only (sample + live actions), exactly as a daemon would.
+ */
+import type { HostBackend } from '../../src/host/backend.js';
+
+/** Kernel behaviour of the simulated host the policy runs on. */
+export interface HostBehaviour {
+  /** Automatic NUMA balancing (kernel.numa_balancing=1): pages drift slowly toward the vCPUs using them. */
+  autoNumaBalancing: boolean;
+}
+
+export interface PolicyRun {
+  /** Acts on the host at simulated time nowMs; returns how many ms until it wants to act again. */
+  act(backend: HostBackend, nowMs: number): Promise<number>;
+  /** Per-cycle cost of the policy itself, where it is measured (numaplace only). */
+  cost?(): { cycles: number; cpuMsPerCycle: number[]; peakRssMiB: number; peakHeapMiB: number };
+}
+
+export interface Policy {
+  /** Short name used in tables, JSON and chart legends. */
+  readonly name: string;
+  readonly description: string;
+  readonly host: HostBehaviour;
+  /** A fresh run with no state carried over from another scenario. */
+  create(): PolicyRun;
+}
+
+export const LIVE = { live: true, config: false } as const;
