@@ -16,8 +16,12 @@ export interface Observation {
   cost: number;
   /** The same load all local to its memory: 10 per unit of load. */
   allLocal: number;
-  /** The solver's best on this instant's problem, with no move costs. */
-  optimum: number;
+  /**
+   * The solver's best on this instant's problem with no move costs, scaled to the load this host
+   * ran (see optimum.ts); null at instants where it was not computed (cost is then still counted
+   * in the averages, but not in the ratio).
+   */
+  optimum: number | null;
   /** vCPU load (busy fraction summed) whose memory is on the vCPU's own node, and all vCPU load. */
   localLoad: number;
   totalLoad: number;
@@ -34,7 +38,7 @@ export interface Figures {
   quality: number;
   optimum: number;
   allLocal: number;
-  /** quality / optimum (time-averaged both): 1.00 is the instantaneous optimum at every instant. */
+  /** quality / optimum, both time-averaged over the instants with an optimum: 1.00 = optimal throughout. */
   ratioToOptimum: number;
   /** Time-averaged cost above all-local. */
   excess: number;
@@ -55,12 +59,16 @@ export interface SeriesPoint {
 }
 
 export function summarize(obs: readonly Observation[]): Figures {
-  let t = 0, cost = 0, opt = 0, allLocal = 0, localLoad = 0, totalLoad = 0, overload = 0;
+  let t = 0, cost = 0, opt = 0, costAtOpt = 0, optT = 0, allLocal = 0, localLoad = 0, totalLoad = 0, overload = 0;
   for (const o of obs) {
     const dt = o.dtMs / 1000;
     t += dt;
     cost += o.cost * dt;
-    opt += o.optimum * dt;
+    if (o.optimum !== null) {
+      opt += o.optimum * dt;
+      costAtOpt += o.cost * dt;
+      optT += dt;
+    }
     allLocal += o.allLocal * dt;
     localLoad += o.localLoad * dt;
     totalLoad += o.totalLoad * dt;
@@ -71,9 +79,9 @@ export function summarize(obs: readonly Observation[]): Figures {
   return {
     durationS: t,
     quality: avg(cost),
-    optimum: avg(opt),
+    optimum: optT > 0 ? opt / optT : 0,
     allLocal: avg(allLocal),
-    ratioToOptimum: opt > 0 ? cost / opt : 1,
+    ratioToOptimum: opt > 0 ? costAtOpt / opt : 1,
     excess: avg(cost - allLocal),
     locality: totalLoad > 0 ? localLoad / totalLoad : 1,
     overloadS: overload,
@@ -83,10 +91,11 @@ export function summarize(obs: readonly Observation[]): Figures {
   };
 }
 
+/** One point per instant with an optimum. */
 export function series(obs: readonly Observation[]): SeriesPoint[] {
-  return obs.map((o) => ({
+  return obs.filter((o) => o.optimum !== null).map((o) => ({
     tS: o.atMs / 1000,
-    ratio: o.optimum > 0 ? o.cost / o.optimum : 1,
+    ratio: o.optimum! > 0 ? o.cost / o.optimum! : 1,
     locality: o.totalLoad > 0 ? o.localLoad / o.totalLoad : 1,
   }));
 }
