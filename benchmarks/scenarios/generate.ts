@@ -3,8 +3,8 @@
  * benchmarks/scenarios/. Seeded: the same code writes the same files (a unit test checks it).
  * `node dist/benchmarks/scenarios/generate.js` after changing this file, then commit the JSON.
  *
- * Every VM starts the way an unmanaged host leaves it: vCPUs unpinned (the kernel spreads them)
- * and memory where it was first touched: most of it on the node the VM booted on (chosen by free
+ * Every VM starts the way an unmanaged host leaves it: vCPUs unpinned (the kernel spreads them),
+ * numatune restrictive over all nodes, and memory where it was first touched: most of it on the node the VM booted on (chosen by free
  * memory), the rest spread over the other nodes. Loads are scaled so the host's mean CPU demand
  * and its memory use hit the scenario's targets.
  */
@@ -129,6 +129,7 @@ export function buildScenario(p: ScenarioPlan): Json {
   const weightSum = atStart.filter((v) => v.role !== 'grower').reduce((s, v) => s + v.weight * v.vcpus, 0);
   const perWeight = (p.cpuTarget * cpus) / weightSum;
   const free = [...usable];
+  const allNodes = `0-${topo.nodes.length - 1}`;
   const vms: Json[] = [];
   for (const v of p.vms) {
     const m = Math.min(0.9, v.weight * perWeight);
@@ -140,7 +141,9 @@ export function buildScenario(p: ScenarioPlan): Json {
       memoryMiB,
       coresPerSocket: 1,
       load,
-      placement: { memoryByNode: firstTouch(free, memoryMiB, pick) },
+      // numatune restrictive over every node: the kernel's default placement, yet changeable live
+      // (libvirt 9 changes a running VM's nodeset only in restrictive mode).
+      placement: { nodeset: allNodes, mode: 'restrictive', memoryByNode: firstTouch(free, memoryMiB, pick) },
     };
     if (v.arrive) vm.arriveAtSeconds = v.arrive;
     if (v.depart) vm.departAtSeconds = v.depart;

@@ -242,3 +242,40 @@ describe('simulated host: determinism', () => {
     expect((await b.sample()).atMs).to.equal(45_000);
   });
 });
+
+describe('simulated host: automatic NUMA balancing', () => {
+  const vm = { name: 'a', vcpus: 2, memoryMiB: 4096, load: { kind: 'steady', level: 0.5 },
+    placement: { nodeset: '0-1', mode: 'restrictive', memoryByNode: { 0: 1024, 1: 3072 } } };
+
+  it('is off by default: unpinned vCPUs spread and memory stays where it is', async () => {
+    const b = host([vm]);
+    await b.sample();
+    await b.sample();
+    expect(b.hostMetrics().nodes.map((n) => n.cpuUse)).to.deep.equal([1 / 16, 1 / 16]);
+    expect(b.hostMetrics().vms[0].memoryByNode).to.deep.equal({ 0: 1024, 1: 3072 });
+  });
+
+  it('runs the vCPUs on the node with most of the memory and pulls the rest there slowly', async () => {
+    const b = host([vm], { numaBalancingMiBPerSecond: 16 });
+    await b.sample();
+    expect(b.hostMetrics().nodes.map((n) => n.cpuUse)).to.deep.equal([0, 1 / 8]);
+    expect(b.hostMetrics().vms[0].memoryByNode).to.deep.equal({ 0: 864, 1: 3232 });
+    expect(b.hostMetrics().memoryMigratedMiB).to.equal(160);
+    for (let i = 0; i < 6; i++) await b.sample();
+    expect(b.hostMetrics().vms[0].memoryByNode).to.deep.equal({ 1: 4096 });
+    expect(b.hostMetrics().vms[0].localAccessShare).to.equal(1);
+    expect(b.hostMetrics().memoryMigratedMiB).to.equal(1024);
+  });
+
+  it('spreads a vCPU whose preferred node has no CPU to spare, and leaves pinned vCPUs alone', async () => {
+    const busy = { name: 'busy', vcpus: 8, memoryMiB: 1024, load: { kind: 'steady', level: 1 }, placement: { vcpuPins: '8-15', nodeset: '1', mode: 'restrictive' } };
+    const b = host([busy, vm], { numaBalancingMiBPerSecond: 16 });
+    await b.sample();
+    const m = b.hostMetrics();
+    expect(m.vms.find((v) => v.name === 'busy')!.memoryByNode).to.deep.equal({ 1: 1024 });
+    // 'a' prefers node 1 (3 GiB there) but node 1 is full: it spreads, half of its load on node 0.
+    expect(m.nodes[0].cpuUse).to.be.closeTo(0.5 / 8, 1e-9);
+    // Its pages follow where it ran: half and half.
+    expect(m.vms.find((v) => v.name === 'a')!.memoryByNode[0]).to.equal(1024 + 160);
+  });
+});

@@ -187,6 +187,7 @@ export class SimulatedHost {
         owners.push({ vm, vcpu: v });
       }
     }
+    if (this.scenario.numaBalancingMiBPerSecond > 0) this.balanceTasks(items, owners);
     const levels = fairnessLevels(items, this.cpuIds.length);
     items.forEach((it, k) => {
       const { vm, vcpu } = owners[k];
@@ -213,9 +214,95 @@ export class SimulatedHost {
       vm.migrationCarry = res.carry;
       this.memoryMigratedMiB += res.movedMiB;
     }
+    if (this.scenario.numaBalancingMiBPerSecond > 0) this.balancePages(dt, free);
     this.now += dt;
     this.ticks++;
     this.updatePresence();
+  }
+
+  /** Node indexes of the CPUs in an index list. */
+  private nodesOfIdx(idx: number[]): Set<number> {
+    const nodes = new Set<number>();
+    for (const c of idx) nodes.add(this.cpuNodeIdx[c]);
+    return nodes;
+  }
+
+  /**
+   * Automatic NUMA balancing, task side: a vCPU free to run on several nodes goes to its VM's
+   * preferred node (the allowed node holding most of the VM's memory; the VM's threads form one
+   * numa_group) when that node's CPUs can take its demand on top of what is already there;
+   * otherwise it spreads as without balancing. Greedy in VM order, so deterministic.
+   */
+  private balanceTasks(items: Runnable[], owners: { vm: SimVm; vcpu: number }[]): void {
+    const nodeCount = this.baseTopology.nodes.length;
+    const capacity = new Float64Array(nodeCount);
+    for (let c = 0; c < this.cpuIds.length; c++) capacity[this.cpuNodeIdx[c]]++;
+    const load = new Float64Array(nodeCount);
+    const free: number[] = [];
+    items.forEach((it, k) => {
+      if (this.nodesOfIdx(it.cpus).size > 1) free.push(k);
+      else for (const c of it.cpus) load[this.cpuNodeIdx[c]] += it.demand / it.cpus.length;
+    });
+    for (const k of free) {
+      const it = items[k];
+      const vm = owners[k].vm;
+      const allowed = this.nodesOfIdx(it.cpus);
+      let preferred = -1, most = 0;
+      for (const [node, mib] of vm.memByNode) {
+        const ni = this.nodeIndex.get(node)!;
+        if (allowed.has(ni) && (mib > most || (mib === most && ni < preferred))) { preferred = ni; most = mib; }
+      }
+      if (preferred >= 0 && load[preferred] + it.demand <= capacity[preferred] + 1e-9) {
+        it.cpus = it.cpus.filter((c) => this.cpuNodeIdx[c] === preferred);
+        load[preferred] += it.demand;
+      } else {
+        for (const c of it.cpus) load[this.cpuNodeIdx[c]] += it.demand / it.cpus.length;
+      }
+    }
+  }
+
+  /**
+   * Automatic NUMA balancing, page side: each VM's memory drifts toward the nodes its vCPUs ran on
+   * last tick (in proportion to the CPU they got there), within its numatune nodeset and the free
+   * memory, at numaBalancingMiBPerSecond per VM. Counted as memory migrated.
+   */
+  private balancePages(dt: number, free: Map<number, number>): void {
+    const nodeIds = this.baseTopology.nodes.map((n) => n.id);
+    const budget0 = this.scenario.numaBalancingMiBPerSecond * dt;
+    for (const vm of this.vms) {
+      if (!vm.present) continue;
+      const ran = new Float64Array(nodeIds.length);
+      let total = 0;
+      for (let v = 0; v < vm.vcpusCurrent; v++) vm.lastGrantedByNode[v].forEach((g, ni) => { ran[ni] += g; total += g; });
+      if (total <= 0) continue;
+      const mem = [...vm.memByNode.values()].reduce((a, b) => a + b, 0);
+      const allowed = vm.numatune ? new Set(vm.numatune.nodeset) : null;
+      // Whole MiB above / below where the vCPUs ran.
+      const gap = nodeIds.map((id, ni) => Math.round((vm.memByNode.get(id) ?? 0) - (mem * ran[ni]) / total));
+      let budget = Math.floor(budget0 + vm.balanceCarry);
+      vm.balanceCarry = budget0 + vm.balanceCarry - budget;
+      const sources = gap.map((g, ni) => ({ ni, g })).filter((x) => x.g > 0).sort((a, b) => b.g - a.g || a.ni - b.ni);
+      const dests = gap.map((g, ni) => ({ ni, g: -g })).filter((x) => x.g > 0 && (!allowed || allowed.has(nodeIds[x.ni])))
+        .sort((a, b) => b.g - a.g || a.ni - b.ni);
+      for (const src of sources) {
+        for (const dst of dests) {
+          if (budget <= 0) break;
+          const room = Math.floor(free.get(nodeIds[dst.ni]) ?? 0);
+          const chunk = Math.min(src.g, dst.g, room, budget);
+          if (chunk <= 0) continue;
+          const s = nodeIds[src.ni], d = nodeIds[dst.ni];
+          vm.memByNode.set(s, (vm.memByNode.get(s) ?? 0) - chunk);
+          vm.memByNode.set(d, (vm.memByNode.get(d) ?? 0) + chunk);
+          if (vm.memByNode.get(s) === 0) vm.memByNode.delete(s);
+          free.set(s, (free.get(s) ?? 0) + chunk);
+          free.set(d, (free.get(d) ?? 0) - chunk);
+          src.g -= chunk;
+          dst.g -= chunk;
+          budget -= chunk;
+          this.memoryMigratedMiB += chunk;
+        }
+      }
+    }
   }
 
   topologyNow(): HostTopology {

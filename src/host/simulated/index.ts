@@ -17,6 +17,8 @@ export interface SimulatedOptions {
   seed?: number;
   tickSeconds?: number;
   memoryMigrationMiBPerSecond?: number;
+  /** Turn on the kernel's automatic NUMA balancing at this page migration rate (MiB/s per VM). */
+  numaBalancingMiBPerSecond?: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export function createSimulatedBackend(nameOrPath: string | Record<string, unkno
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.tickSeconds !== undefined ? { tickSeconds: opts.tickSeconds } : {}),
     ...(opts.memoryMigrationMiBPerSecond !== undefined ? { memoryMigrationMiBPerSecond: opts.memoryMigrationMiBPerSecond } : {}),
+    ...(opts.numaBalancingMiBPerSecond !== undefined ? { numaBalancingMiBPerSecond: opts.numaBalancingMiBPerSecond } : {}),
   };
   return new SimulatedBackend(scenario);
 }

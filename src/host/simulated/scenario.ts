@@ -90,5 +90,12 @@ export interface Scenario {
   memoryMigrationMiBPerSecond: number;
   /** Host memory per node used by things other than VMs (MiB): a number for every node, or one per node. */
   hostUsedMiB: number[] | number;
+  /**
+   * The kernel's automatic NUMA balancing (kernel.numa_balancing=1), for vCPUs free to run on
+   * several nodes: each VM's threads prefer the node holding most of its memory while that node has
+   * CPU to spare, and its pages drift toward the nodes its vCPUs run on at this rate (MiB per
+   * simulated second, per VM). 0 = off (the default).
+   */
+  numaBalancingMiBPerSecond: number;
   vms: ScenarioVm[];
 }

@@ -344,6 +344,7 @@ export function parseScenario(raw: unknown, source: string): Scenario {
     tickSeconds: f.num('tickSeconds', { min: 0.001, def: 10 }),
     memoryMigrationMiBPerSecond: f.num('memoryMigrationMiBPerSecond', { min: 0, def: 256 }),
     hostUsedMiB,
+    numaBalancingMiBPerSecond: f.num('numaBalancingMiBPerSecond', { min: 0, def: 0 }),
     vms,
   };
   f.done();

@@ -19,6 +19,8 @@ export interface SimVm {
   /** Host memory per node, whole MiB. */
   memByNode: Map<number, number>;
   migrationCarry: number;
+  /** Fraction of a MiB of automatic NUMA balancing budget carried to the next tick. */
+  balanceCarry: number;
   memoryMiB: number;
   usedSlots: number;
   guestCells: ScenarioGuestCell[];
@@ -66,6 +68,7 @@ export function createVmState(spec: ScenarioVm, seed: number, topo: HostTopology
     memnodes: spec.placement.memnodes.map((m) => ({ ...m })),
     memByNode,
     migrationCarry: 0,
+    balanceCarry: 0,
     memoryMiB: spec.memoryMiB,
     usedSlots: 0,
     guestCells: spec.guestCells.map((c) => ({ ...c, cpus: [...c.cpus] })),
