@@ -12,7 +12,7 @@ export interface PolicySeries {
 }
 
 const WIDTH = 900;
-const HEIGHT = 560;
+const HEIGHT = 580;
 const COLORS = ['#d62728', '#ff7f0e', '#8c564b', '#7f7f7f', '#1f77b4', '#2ca02c', '#9467bd'];
 
 /** Highest ratio shown; a policy far above it is clipped so the others stay readable. */
@@ -34,14 +34,14 @@ export function renderScenarioChart(title: string, subtitle: string, all: Policy
       { text: 'quality ÷ instantaneous optimum (lower is better, 1 = optimal)', left: 60, top: 62, textStyle: { fontSize: 12, fontWeight: 'normal' } },
       { text: 'share of vCPU load local to its memory (higher is better)', left: 60, top: 318, textStyle: { fontSize: 12, fontWeight: 'normal' } },
     ],
-    legend: { top: 528, data: all.map((s) => s.policy) },
+    legend: { top: 548, data: all.map((s) => s.policy) },
     grid: [
       { left: 60, right: 30, top: 84, height: 200 },
       { left: 60, right: 30, top: 340, height: 160 },
     ],
     xAxis: [
       { type: 'value', gridIndex: 0, min: 0, axisLabel: { show: false } },
-      { type: 'value', gridIndex: 1, min: 0, name: 'simulated minutes', nameLocation: 'middle', nameGap: 22 },
+      { type: 'value', gridIndex: 1, min: 0, name: 'simulated minutes', nameLocation: 'middle', nameGap: 24 },
     ],
     yAxis: [
       { type: 'value', gridIndex: 0, min: 1, max: ratioCeiling(all), splitNumber: 4 },

@@ -4,8 +4,8 @@
  * observed; at every measurement instant the instantaneous optimum is computed once (from an
  * untouched reference host) and shared by all policies.
  */
-import { createSimulatedBackend, type Scenario } from '../../src/host/simulated/index.js';
-import type { SimulatedBackend } from '../../src/host/simulated/backend.js';
+import { SimulatedBackend } from '../../src/host/simulated/backend.js';
+import type { Scenario } from '../../src/host/simulated/scenario.js';
 import { CountingBackend } from './counting-backend.js';
 import { series, summarize, type Observation } from './figures.js';
 import { observe } from './observe.js';
@@ -29,7 +29,7 @@ export interface ScenarioSpec {
 export type HostFactory = (scenario: Scenario, policy: Policy) => SimulatedBackend;
 
 export const defaultHostFactory: HostFactory = (scenario, policy) =>
-  createSimulatedBackend(scenario as unknown as Record<string, unknown>, policy.host.autoNumaBalancing ? { autoNumaBalancing: true } as never : {});
+  new SimulatedBackend({ ...scenario, numaBalancingMiBPerSecond: policy.host.numaBalancingMiBPerSecond });
 
 interface Lane {
   policy: Policy;
@@ -52,7 +52,7 @@ export async function runScenario(
   const tick = scenario.tickSeconds;
   const ticks = Math.round(spec.durationS / tick);
   const measureEvery = Math.max(1, Math.round(spec.measureEveryS / tick));
-  const reference = createSimulatedBackend(scenario as unknown as Record<string, unknown>);
+  const reference = new SimulatedBackend({ ...scenario, numaBalancingMiBPerSecond: 0 });
   const optimum = new OptimumCache(solveOptimum, spec.cpuOvercommit);
   const lanes: Lane[] = policies.map((policy) => {
     const sim = hostFactory(scenario, policy);

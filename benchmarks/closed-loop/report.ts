@@ -77,6 +77,7 @@ function find(r: ScenarioResult, policy: string): PolicyResult | undefined {
 export function checkTargets(results: ScenarioResult[], opts: { steadyScenarios: string[]; capacityAllows: (r: ScenarioResult) => boolean }): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const np = results.map((r) => ({ r, p: find(r, 'numaplace') })).filter((x) => x.p) as { r: ScenarioResult; p: PolicyResult }[];
+  if (np.length === 0) return [{ target: 'numaplace targets', met: false, detail: 'numaplace was not part of this run' }];
   const worstRatio = np.reduce((w, x) => (x.p.figures.ratioToOptimum > w.v ? { v: x.p.figures.ratioToOptimum, s: x.r.scenario } : w), { v: 0, s: '' });
   const overRatio = np.filter((x) => x.p.figures.ratioToOptimum > 1.03).map((x) => `${x.r.scenario} ${fixed(x.p.figures.ratioToOptimum, 3)}`);
   checks.push({ target: 'quality within 3% of the instantaneous optimum on every scenario', met: overRatio.length === 0,

@@ -20,7 +20,7 @@ import { formatCpuSet } from '../../src/topology/cpuset.js';
 import type { HostView, VmView } from './observe.js';
 import { LoadTracker, nodesCpus } from './observe.js';
 import type { Policy, PolicyRun } from './types.js';
-import { LIVE } from './types.js';
+import { LIVE, NO_BALANCING } from './types.js';
 
 export const NUMAD_DEFAULTS = {
   minIntervalMs: 5_000,
@@ -184,6 +184,6 @@ class NumadRun implements PolicyRun {
 export const numadPolicy: Policy = {
   name: 'numad',
   description: 'numad-style: binds the biggest process to the nodes with most free resources, one per 5-15 s scan, 85% target',
-  host: { autoNumaBalancing: false },
+  host: NO_BALANCING,
   create: () => new NumadRun(),
 };

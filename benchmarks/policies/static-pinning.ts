@@ -11,7 +11,7 @@
 import type { HostBackend, HostSample, VmSample } from '../../src/host/backend.js';
 import { formatCpuSet } from '../../src/topology/cpuset.js';
 import type { Policy, PolicyRun } from './types.js';
-import { LIVE } from './types.js';
+import { LIVE, NO_BALANCING } from './types.js';
 
 export const STATIC_DEFAULTS = { cpuAllocationRatio: 4.0, ramAllocationRatio: 1.0, checkIntervalMs: 5_000 };
 
@@ -83,6 +83,6 @@ class StaticRun implements PolicyRun {
 export const staticPinningPolicy: Policy = {
   name: 'static',
   description: 'static pinning at VM start (Nova/oVirt style): one node per VM by allocation, never moved',
-  host: { autoNumaBalancing: false },
+  host: NO_BALANCING,
   create: () => new StaticRun(),
 };

@@ -6,9 +6,15 @@ import type { HostBackend } from '../../src/host/backend.js';
 
 /** Kernel behaviour of the simulated host the policy runs on. */
 export interface HostBehaviour {
-  /** Automatic NUMA balancing (kernel.numa_balancing=1): pages drift slowly toward the vCPUs using them. */
-  autoNumaBalancing: boolean;
+  /**
+   * Automatic NUMA balancing (kernel.numa_balancing=1): page migration rate toward the vCPUs,
+   * MiB/s per VM; 0 = off. See docs/scenarios.md.
+   */
+  numaBalancingMiBPerSecond: number;
 }
+
+/** Off, as numaplace, numad and libvirt-pinned hosts run it (numad and the daemon turn it off). */
+export const NO_BALANCING: HostBehaviour = { numaBalancingMiBPerSecond: 0 };
 
 export interface PolicyRun {
   /** Acts on the host at simulated time nowMs; returns how many ms until it wants to act again. */

@@ -24,6 +24,18 @@ describe('closed-loop figures', () => {
     expect(f.migratedMiB).to.equal(512);
   });
 
+  it('takes the ratio over the instants with an optimum only', () => {
+    const f = summarize([
+      obs({ cost: 12, allLocal: 10, optimum: 10, totalLoad: 1, localLoad: 1 }),
+      obs({ cost: 30, allLocal: 10, optimum: null, totalLoad: 1, localLoad: 0 }),
+    ]);
+    expect(f.ratioToOptimum).to.be.closeTo(1.2, 1e-12);
+    expect(f.optimum).to.equal(10);
+    expect(f.quality).to.equal(21);
+    expect(f.locality).to.equal(0.5);
+    expect(series([obs({ optimum: null }), obs({ optimum: 5, cost: 5 })])).to.have.length(1);
+  });
+
   it('gives the instantaneous ratio and locality per instant', () => {
     const s = series([obs({ atMs: 60_000, cost: 33, optimum: 30, localLoad: 3, totalLoad: 4 }), obs({ atMs: 70_000 })]);
     expect(s[0]).to.deep.equal({ tS: 60, ratio: 1.1, locality: 0.75 });

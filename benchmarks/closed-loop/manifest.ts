@@ -1,0 +1,33 @@
+/**
+ * The closed-loop suite: which scenarios run, for how long, and what the targets assume of them.
+ * Scenario files are written by benchmarks/scenarios/generate.ts.
+ */
+import type { ScenarioSpec } from './harness.js';
+
+export interface SuiteEntry extends Omit<ScenarioSpec, 'file'> {
+  name: string;
+  /** Part of the --quick run (with its duration cut to quickDurationS). */
+  quick: boolean;
+  quickDurationS: number;
+  /** The steady scenario(s) of the "fewer MiB migrated than numad" target. */
+  steady?: boolean;
+}
+
+const entry = (name: string, durationS: number, o: Partial<SuiteEntry> = {}): SuiteEntry => ({
+  name, durationS, measureEveryS: 30, cpuOvercommit: 1, capacityAllows: true, quick: false, quickDurationS: 900, ...o,
+});
+
+export const SUITE: SuiteEntry[] = [
+  entry('steady-2x8', 2400, { steady: true, quick: true, quickDurationS: 900 }),
+  entry('steady-4x16', 3600, { steady: true }),
+  entry('steady-8x16', 3600, { steady: true, quick: true, quickDurationS: 900 }),
+  entry('diurnal-4x16', 4800),
+  entry('diurnal-8x16', 4800),
+  entry('burst-8x16', 3600),
+  entry('hotplug-2x8', 2400, { quick: true, quickDurationS: 900 }),
+  entry('hotplug-4x16', 2400),
+  // Demand above the CPUs in bursts: numaplace and the optimum may load a node to 1.5x its CPUs.
+  entry('overcommit-4x16', 3600, { cpuOvercommit: 1.5, capacityAllows: false }),
+  entry('memtight-2x8', 2400),
+  entry('memtight-8x16', 3600),
+];
