@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import cron from 'node-cron';
 import type { Registry } from 'prom-client';
 
 export interface MetricsServerOptions {
@@ -33,6 +34,31 @@ export interface Health {
   status: 'ok' | 'stale';
   /** Seconds since the last successful cycle; null when there was none yet. */
   lastCycleAgeSeconds: number | null;
+}
+
+/**
+ * Longest wait between consecutive runs of a node-cron schedule, in seconds (over its next
+ * dozen runs: enough for the periodic schedules a daemon uses). Throws on an invalid schedule.
+ */
+export function scheduleMaxGapSeconds(schedule: string, from: Date = new Date()): number {
+  // createTask only builds a stopped task (nothing runs); destroy() unregisters it.
+  const task = cron.createTask(schedule, () => undefined);
+  try {
+    const runs = [from, ...task.getNextRuns(12)].map((d) => d.getTime());
+    let gap = 0;
+    for (let i = 2; i < runs.length; i++) gap = Math.max(gap, runs[i] - runs[i - 1]);
+    return gap / 1000;
+  } finally {
+    void task.destroy();
+  }
+}
+
+/**
+ * The /healthz staleness threshold for a schedule: three missed cycles, plus a minute for the
+ * cycle itself (sampling, solving, applying). The default schedule (every 10 s) gives 90 s.
+ */
+export function healthStaleAfterSeconds(schedule: string): number {
+  return 3 * scheduleMaxGapSeconds(schedule) + 60;
 }
 
 /** The /healthz verdict (pure, exported for tests and for `numaplace` status output). */

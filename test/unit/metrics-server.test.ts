@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { request } from 'node:http';
 import { Registry } from 'prom-client';
 import { createMetrics, recordCycle, type Metrics } from '../../src/metrics/metrics.js';
-import { health, type MetricsServer, startMetricsServer } from '../../src/metrics/server.js';
+import { health, healthStaleAfterSeconds, type MetricsServer, scheduleMaxGapSeconds, startMetricsServer } from '../../src/metrics/server.js';
 
 interface Reply {
   status: number;
@@ -125,5 +125,33 @@ describe('metrics server', () => {
     expect(health(1000, 11_000, 10)).to.deep.equal({ status: 'ok', lastCycleAgeSeconds: 10 });
     expect(health(1000, 11_001, 10)).to.deep.equal({ status: 'stale', lastCycleAgeSeconds: 10.001 });
     expect(health(5000, 4000, 10)).to.deep.equal({ status: 'ok', lastCycleAgeSeconds: 0 });
+  });
+});
+
+describe('health staleness threshold', () => {
+  const from = new Date('2026-01-01T00:00:03Z');
+  const cases: [string, number][] = [
+    ['*/10 * * * * *', 10],
+    ['*/7 * * * *', 7 * 60],
+    ['0 * * * * *', 60],
+    ['0 0 * * *', 24 * 3600],
+  ];
+  for (const [schedule, gap] of cases) {
+    it(`longest gap of ${JSON.stringify(schedule)} is ${gap} s`, () => {
+      expect(scheduleMaxGapSeconds(schedule, from)).to.equal(gap);
+    });
+  }
+  it('three missed cycles plus a minute; default schedule: 90 s', () => {
+    expect(healthStaleAfterSeconds('*/10 * * * * *')).to.equal(90);
+  });
+  it('leaves no node-cron task behind', async () => {
+    const cron = (await import('node-cron')).default;
+    const before = cron.getTasks().size;
+    scheduleMaxGapSeconds('*/10 * * * * *');
+    await new Promise((r) => setImmediate(r));
+    expect(cron.getTasks().size).to.equal(before);
+  });
+  it('rejects an invalid schedule', () => {
+    expect(() => scheduleMaxGapSeconds('61 * * * * *')).to.throw();
   });
 });
