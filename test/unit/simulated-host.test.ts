@@ -277,5 +277,35 @@ describe('simulated host: automatic NUMA balancing', () => {
     expect(m.nodes[0].cpuUse).to.be.closeTo(0.5 / 8, 1e-9);
     // Its pages follow where it ran: half and half.
     expect(m.vms.find((v) => v.name === 'a')!.memoryByNode[0]).to.equal(1024 + 160);
+
+describe('simulated host: the guest side', () => {
+  it('a guest that does not online hot-plugged vCPUs leaves them idle; the agent shows it', async () => {
+    const b = host([
+      { name: 'ignore', vcpus: { current: 1, max: 2 }, memoryMiB: 1024, guestAgent: true, guestOnlinesHotplug: false, load: { kind: 'steady', level: 1 } },
+      { name: 'udev', vcpus: { current: 1, max: 2 }, memoryMiB: 1024, guestAgent: true, load: { kind: 'steady', level: 1 } },
+      { name: 'noagent', vcpus: 1, memoryMiB: 1024 },
+    ]);
+    await b.setVcpus('ignore', 2, LIVE);
+    await b.setVcpus('udev', 2, LIVE);
+    const s = await b.sample();
+    const by = Object.fromEntries(s.vms.map((v) => [v.name, v]));
+    expect(by.ignore.vcpuTimeNs).to.deep.equal([TICK_NS, 0]);
+    expect(by.ignore.guestVcpusOnline).to.deep.equal([0]);
+    expect(by.udev.vcpuTimeNs).to.deep.equal([TICK_NS, TICK_NS]);
+    expect(by.udev.guestVcpusOnline).to.deep.equal([0, 1]);
+    expect(by.noagent.guestVcpusOnline).to.equal(undefined);
+    expect(by.udev.hypervisorMaxVcpus).to.equal(255);
+    expect(by.udev.threadsPerCore).to.equal(1);
+  });
+
+  it('virtio-net interfaces take memory slots', async () => {
+    const b = host([{ name: 'n', vcpus: 1, memoryMiB: 1024, maxMemoryMiB: 4096, memorySlots: 16, virtioNetDevices: 63, guestCells: [{ id: 0, cpus: '0', memoryMiB: 1024 }] }]);
+    await b.attachMemory('n', { MiB: 128, guestNode: 0 }, LIVE);
+    await expectRejects(b.attachMemory('n', { MiB: 128, guestNode: 0 }, LIVE), HostActionError, /memory device count '2' exceeds slots count '1'/);
+    expect((await b.sample()).vms[0].virtioNetDevices).to.equal(63);
+  });
+
+  it('refuses more vCPUs than the machine type allows', () => {
+    expect(() => host([{ name: 'x', vcpus: 300, memoryMiB: 1024 }])).to.throw(/vms\[0\]\.vcpus: Maximum CPUs greater than specified machine type limit 255/);
   });
 });

@@ -135,7 +135,9 @@ export function attachMemory(host: SimulatedHost, name: string, dimm: DimmSpec, 
   if (vm.memoryMiB + dimm.MiB > s.maxMemoryMiB!) {
     fail(`unsupported configuration: Attaching memory device with size '${dimm.MiB * 1024}' would exceed domain's maxMemory config size '${s.maxMemoryMiB! * 1024}'`);
   }
-  if (vm.usedSlots + 1 > s.memorySlots!) fail(`unsupported configuration: memory device count '${vm.usedSlots + 1}' exceeds slots count '${s.memorySlots}'`);
+  // Each virtio-net interface holds one of the 64 slots (seed: at most min(slots, 64 - n) dimms).
+  const slots = Math.min(s.memorySlots!, 64 - s.virtioNetDevices);
+  if (vm.usedSlots + 1 > slots) fail(`unsupported configuration: memory device count '${vm.usedSlots + 1}' exceeds slots count '${slots}'`);
   if (s.hugepageKiB && (dimm.MiB * 1024) % s.hugepageKiB !== 0) {
     fail(`internal error: unable to execute QEMU command 'object-add': backend memory size must be multiple of 0x${(s.hugepageKiB * 1024).toString(16)}`);
   }
@@ -166,6 +168,7 @@ export function attachMemory(host: SimulatedHost, name: string, dimm: DimmSpec, 
     if (left === 0) break;
   }
   vm.memoryMiB += dimm.MiB;
+  vm.hotplugMiB += dimm.MiB;
   vm.usedSlots++;
   vm.guestCells[dimm.guestNode].memoryMiB += dimm.MiB;
 }

@@ -38,6 +38,14 @@ function inlineTopology(t: InlineTopology, source: string): HostTopology {
   }
 }
 
+/** QEMU 7.2's vCPU limit per machine family (`virsh domcapabilities` <vcpu max>, measured for pc and q35). */
+export function hypervisorMaxVcpus(machine: string): number | undefined {
+  if (/^(pc-)?q35/.test(machine)) return 288;
+  if (/^pc($|-i440fx|-\d)/.test(machine)) return 255;
+  if (/^virt/.test(machine)) return 512;
+  return undefined;
+}
+
 export class SimulatedHost {
   readonly baseTopology: HostTopology;
   readonly vms: SimVm[];
@@ -72,6 +80,12 @@ export class SimulatedHost {
     this.vms = scenario.vms.map((spec, i) => {
       this.checkPlacement(i);
       return createVmState(spec, scenario.seed, topo);
+    });
+    scenario.vms.forEach((spec, i) => {
+      const limit = hypervisorMaxVcpus(spec.machine);
+      if (limit !== undefined && spec.vcpus.max > limit) {
+        throw new ScenarioError(scenario.name, `vms[${i}].vcpus`, `Maximum CPUs greater than specified machine type limit ${limit} (${spec.machine})`);
+      }
     });
     for (const vm of this.vms) this.byName.set(vm.spec.name, vm);
     this.updatePresence();
@@ -181,7 +195,9 @@ export class SimulatedHost {
           continue;
         }
         const trace = vm.spec.load[v % vm.spec.load.length];
-        const demand = traceLevel(trace, this.now, seed, [vm.key, v]);
+        // A hot-plugged vCPU the guest never brought online runs nothing.
+        const offlineInGuest = v >= vm.spec.vcpus.current && !vm.spec.guestOnlinesHotplug;
+        const demand = offlineInGuest ? 0 : traceLevel(trace, this.now, seed, [vm.key, v]);
         vm.lastDemand[v] = demand;
         items.push({ demand, weight, cpus: this.allowedIdx(vm, v) });
         owners.push({ vm, vcpu: v });
@@ -322,11 +338,12 @@ export class SimulatedHost {
       let balloon: VmSample['balloon'] = { currentKiB: vm.memoryMiB * 1024, maximumKiB: vm.memoryMiB * 1024, rssKiB: vm.memoryMiB * 1024 };
       if (s.memoryUse) {
         const usedMiB = traceLevel(s.memoryUse, this.now, this.scenario.seed, [vm.key, -1], 4) * s.memoryMiB;
-        const usable = Math.max(0, vm.memoryMiB - usedMiB);
+        const seen = s.guestOnlinesHotplug ? vm.memoryMiB : vm.memoryMiB - vm.hotplugMiB;
+        const usable = Math.max(0, seen - usedMiB);
         balloon = {
           ...balloon,
           rssKiB: Math.round(Math.min(vm.memoryMiB, usedMiB) * 1024),
-          availableKiB: vm.memoryMiB * 1024,
+          availableKiB: seen * 1024,
           usableKiB: Math.round(usable * 1024),
           unusedKiB: Math.round(usable * 1024),
         };
@@ -355,6 +372,12 @@ export class SimulatedHost {
         machine: s.machine,
         arch: s.arch,
         coresPerSocket: s.coresPerSocket,
+        threadsPerCore: s.threadsPerCore,
+        ...(hypervisorMaxVcpus(s.machine) ? { hypervisorMaxVcpus: hypervisorMaxVcpus(s.machine) } : {}),
+        virtioNetDevices: s.virtioNetDevices,
+        ...(s.guestAgent
+          ? { guestVcpusOnline: Array.from({ length: s.guestOnlinesHotplug ? vm.vcpusCurrent : Math.min(vm.vcpusCurrent, s.vcpus.current) }, (_, i) => i) }
+          : {}),
         memoryByNode: Object.fromEntries([...vm.memByNode].sort((a, b) => a[0] - b[0]).map(([n, m]) => [String(n), m])),
         ...(job ? { job } : {}),
         metadata: { ...s.metadata },

@@ -56,11 +56,18 @@ export interface ScenarioVm {
   memorySlots?: number;
   guestCells: ScenarioGuestCell[];
   coresPerSocket: number;
+  threadsPerCore: number;
   machine: string;
   arch: string;
   osType?: string;
   hasVhostUser: boolean;
   hugepageKiB?: number;
+  /** virtio-net interfaces: each takes a memory slot, so hot-plug gets min(slots, 64 - n). */
+  virtioNetDevices: number;
+  /** The guest runs qemu-guest-agent: the sample lists the vCPUs the guest has online. */
+  guestAgent: boolean;
+  /** The guest brings hot-plugged vCPUs and memory online (udev rules); if not, they stay idle / unused. */
+  guestOnlinesHotplug: boolean;
   persistent: boolean;
   cpuShares: number;
   metadata: Record<string, string>;

@@ -22,6 +22,8 @@ export interface SimVm {
   /** Fraction of a MiB of automatic NUMA balancing budget carried to the next tick. */
   balanceCarry: number;
   memoryMiB: number;
+  /** MiB added by dimms (not usable by a guest that does not online hot-plugged memory). */
+  hotplugMiB: number;
   usedSlots: number;
   guestCells: ScenarioGuestCell[];
   cpuShares: number;
@@ -70,6 +72,7 @@ export function createVmState(spec: ScenarioVm, seed: number, topo: HostTopology
     migrationCarry: 0,
     balanceCarry: 0,
     memoryMiB: spec.memoryMiB,
+    hotplugMiB: 0,
     usedSlots: 0,
     guestCells: spec.guestCells.map((c) => ({ ...c, cpus: [...c.cpus] })),
     cpuShares: spec.cpuShares,
