@@ -100,3 +100,14 @@ describe('simulated scenarios: built-ins and files', () => {
     expect(s.vms[0].machine).to.equal('pc-i440fx-7.2');
   });
 });
+
+describe('simulated scenarios: parsed form', () => {
+  it('a parsed scenario validates again to the same thing (createSimulatedBackend accepts it)', () => {
+    for (const name of [...BUILTIN_SCENARIO_NAMES, 'scenarios/example-2x8.json']) {
+      const once = loadScenario(name);
+      const twice = parseScenario(JSON.parse(JSON.stringify(once)), name);
+      expect(JSON.parse(JSON.stringify(twice)), name).to.deep.equal(JSON.parse(JSON.stringify(once)));
+      expect(() => createSimulatedBackend(once as unknown as Record<string, unknown>)).to.not.throw();
+    }
+  });
+});

@@ -92,7 +92,7 @@ class Fields {
   /** Call last: unknown keys are typos, not silently ignored settings. */
   done(): void {
     for (const k of Object.keys(this.o)) {
-      if (!this.seen.has(k)) this.fail(k, 'unknown field (check the spelling; see docs/scenarios.md)');
+      if (!this.seen.has(k) && this.o[k] !== undefined) this.fail(k, 'unknown field (check the spelling; see docs/scenarios.md)');
     }
   }
 }
@@ -173,13 +173,28 @@ function parsePlacement(src: string, path: string, v: unknown, vm: { vcpusMax: n
   } else if (typeof pins === 'string') {
     f.cpuset('vcpuPins', pins);
     for (let i = 0; i < vm.vcpusMax; i++) vcpuPins[i] = pins;
+  } else if (typeof pins === 'object' && pins !== null) {
+    // { "vCPU id": cpuset }: the parsed form, so a parsed scenario validates again unchanged.
+    const pf = Fields.of(src, f.at('vcpuPins'), pins);
+    for (const k of pf.keys()) {
+      if (!/^\d+$/.test(k) || Number(k) >= vm.vcpusMax) pf.fail(k, `keys are vCPU ids below ${vm.vcpusMax}`);
+      vcpuPins[Number(k)] = pf.str(k);
+      pf.cpuset(k, vcpuPins[Number(k)]);
+    }
   } else if (pins !== undefined) {
-    f.fail('vcpuPins', `expected a cpuset string (all vCPUs) or an array of them (per vCPU id), got ${show(pins)}`);
+    f.fail('vcpuPins', `expected a cpuset string (all vCPUs), an array of them (per vCPU id) or an object keyed by vCPU id, got ${show(pins)}`);
   }
   const emulatorPin = f.optStr('emulatorPin');
   if (emulatorPin !== undefined) f.cpuset('emulatorPin', emulatorPin);
   let numatune: ScenarioPlacement['numatune'];
-  if (f.has('nodeset') || f.has('mode')) {
+  if (f.has('numatune')) {
+    // The parsed form { mode, nodeset }; the documented form is nodeset/mode directly in placement.
+    const nf = Fields.of(src, f.at('numatune'), f.raw('numatune'));
+    numatune = { mode: parseMode(nf, 'mode'), nodeset: nf.str('nodeset') };
+    nf.cpuset('nodeset', numatune.nodeset);
+    nf.done();
+    if (f.has('nodeset') || f.has('mode')) f.fail('numatune', 'give either numatune or nodeset/mode, not both');
+  } else if (f.has('nodeset') || f.has('mode')) {
     const nodeset = f.str('nodeset');
     f.cpuset('nodeset', nodeset);
     numatune = { mode: f.has('mode') ? parseMode(f, 'mode') : 'strict', nodeset };
@@ -228,7 +243,9 @@ function parseVm(src: string, path: string, v: unknown): ScenarioVm {
   }
   const guestCells: ScenarioGuestCell[] = f.arr('guestCells', []).map((c, i) => {
     const cf = Fields.of(src, `${f.at('guestCells')}[${i}]`, c);
-    const cell = { id: cf.num('id', { min: 0, int: true }), cpus: cf.cpuset('cpus'), memoryMiB: cf.num('memoryMiB', { min: 1, int: true }) };
+    const rawCpus = cf.raw('cpus');
+    const cpus = Array.isArray(rawCpus) && rawCpus.every((x) => Number.isInteger(x) && x >= 0) ? (rawCpus as number[]) : cf.cpuset('cpus');
+    const cell = { id: cf.num('id', { min: 0, int: true }), cpus, memoryMiB: cf.num('memoryMiB', { min: 1, int: true }) };
     if (cell.id !== i) cf.fail('id', `guest cells must be numbered 0, 1, ... in order; expected ${i}, got ${cell.id}`);
     if (cell.cpus.some((c2) => c2 >= vcpus.max)) cf.fail('cpus', `names a vCPU beyond the VM's ${vcpus.max}`);
     cf.done();
