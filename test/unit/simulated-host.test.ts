@@ -277,6 +277,8 @@ describe('simulated host: automatic NUMA balancing', () => {
     expect(m.nodes[0].cpuUse).to.be.closeTo(0.5 / 8, 1e-9);
     // Its pages follow where it ran: half and half.
     expect(m.vms.find((v) => v.name === 'a')!.memoryByNode[0]).to.equal(1024 + 160);
+  });
+});
 
 describe('simulated host: the guest side', () => {
   it('a guest that does not online hot-plugged vCPUs leaves them idle; the agent shows it', async () => {
