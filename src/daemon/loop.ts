@@ -13,6 +13,7 @@ import cron from 'node-cron';
 import { executePlan, type ActionEvent, type ExecuteResult } from '../apply/executor.js';
 import { FileJournal, type Journal } from '../apply/journal.js';
 import type { HostBackend } from '../host/backend.js';
+import type { HotplugStage } from '../hotplug/stage.js';
 import { recordMoves } from '../plan/churn.js';
 import type { PlanOutput } from '../plan/planner.js';
 import type { FailedStep, Quality, Refusal, Step } from '../plan/steps.js';
@@ -48,6 +49,12 @@ export interface CycleReport {
   deferred: PlanOutput['deferred'];
   /** Per VM quality numbers of this cycle, for metrics. */
   plan?: PlanOutput;
+  /**
+   * This cycle's hot-plug stage, for metrics: `refusals` (count those with !repeated once each in
+   * numaplace_hotplug_total{result="refused"}), `guest` (guest-reported online vCPUs, null = unknown);
+   * done hot-plugs are the setVcpus / attachMemory steps in `applied`.
+   */
+  hotplug?: HotplugStage;
 }
 
 export interface DaemonCounters {
@@ -252,6 +259,7 @@ export class Daemon {
           excludedVms: cp.excluded.size,
           deferred: out.deferred,
           plan: out,
+          hotplug: cp.hotplug,
         }),
       );
     } catch (e) {

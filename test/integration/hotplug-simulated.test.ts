@@ -75,16 +75,20 @@ describe('hot-plug on the simulated host (closed loop)', function () {
     const settings = withSettings({ mode: 'apply', churn: { holdCycles: 2 } });
     const daemon = new Daemon({ backend, settings, solve: solveForLoop, logger: memoryLogger('warn'), stateDir: null });
     const refusedAt: number[] = [];
+    let newRefusals = 0;
     let grownAt: number | null = null;
     for (let cycle = 0; cycle < 60; cycle++) {
       const r = await daemon.runCycle();
       const t = backend.now();
+      newRefusals += (r.hotplug?.refusals ?? []).filter((x) => x.vm === 'grower-migrating' && x.code === 'job-running' && !x.repeated).length;
       if (r.refused.some((x) => x.vm === 'grower-migrating' && /\(job-running\)/.test(x.reason))) refusedAt.push(t);
       if (grownAt === null && setVcpusOf(r, 'grower-migrating').length > 0) grownAt = t;
     }
     // The migration runs from 100 s to 400 s of simulated time.
     expect(refusedAt.length).to.be.greaterThan(0);
     expect(refusedAt.every((t) => t >= 100 && t < 400), `refused at ${refusedAt}`).to.equal(true);
+    // Remembered while the job lasts: reported every cycle, new (logged, counted) once.
+    expect(newRefusals).to.equal(1);
     expect(grownAt, 'never grown after the migration').to.not.equal(null);
     expect(grownAt!).to.be.at.least(400);
   });
