@@ -11,8 +11,11 @@ type Json = Record<string, unknown>;
 const cycle = <T>(xs: T[], i: number): T => xs[i % xs.length];
 
 /** cpuset text of a synthetic host's node (e.g. "16-31", "8-15,72-79"). */
+const topoCache = new Map<string, ReturnType<typeof syntheticTopology>>();
+
 function nodeCpus(topoName: string, node: number): string {
-  const cpus = syntheticTopology(topoName).nodes[node].cpus;
+  if (!topoCache.has(topoName)) topoCache.set(topoName, syntheticTopology(topoName));
+  const cpus = topoCache.get(topoName)!.nodes[node].cpus;
   const parts: string[] = [];
   for (let i = 0; i < cpus.length;) {
     let j = i;

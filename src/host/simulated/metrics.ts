@@ -56,21 +56,28 @@ export function hostMetrics(host: SimulatedHost): HostMetrics {
     const memTotal = [...vm.memByNode.values()].reduce((a, b) => a + b, 0);
     const memShare = nodeIds.map((id) => (memTotal > 0 ? (vm.memByNode.get(id) ?? 0) / memTotal : 0));
     for (const [id, mib] of vm.memByNode) used[host.nodeIndex.get(id)!] += mib;
-    const load: number[] = [];
-    const vcpuNodes: number[] = [];
-    let demand = 0, granted = 0, local = 0, dist = 0;
+    // Mean distance of an access from each node to this VM's memory, then the vCPUs' run time per node.
+    const distFrom = D.map((row) => row.reduce((acc, d, mj) => acc + memShare[mj] * d, 0));
+    const ranOn = new Float64Array(nodeIds.length);
+    let demand = 0, granted = 0;
     for (let v = 0; v < vm.vcpusCurrent; v++) {
       demand += vm.lastDemand[v];
       granted += vm.lastGranted[v];
-      vm.lastGrantedByNode[v].forEach((g, ni) => {
-        if (g <= 0) return;
-        busy[ni] += g;
-        load.push(g);
-        vcpuNodes.push(nodeIds[ni]);
-        local += g * memShare[ni];
-        dist += g * memShare.reduce((s, share, mj) => s + share * D[ni][mj], 0);
-      });
+      const byNode = vm.lastGrantedByNode[v];
+      for (let ni = 0; ni < byNode.length; ni++) ranOn[ni] += byNode[ni];
     }
+    // The quality measure is linear in load, so one piece per node stands for all vCPUs that ran there.
+    const load: number[] = [];
+    const vcpuNodes: number[] = [];
+    let local = 0, dist = 0;
+    ranOn.forEach((g, ni) => {
+      if (g <= 0) return;
+      busy[ni] += g;
+      load.push(g);
+      vcpuNodes.push(nodeIds[ni]);
+      local += g * memShare[ni];
+      dist += g * distFrom[ni];
+    });
     unmet += demand - granted;
     placed.push({ load, vcpuNodes, memoryMiB: Object.fromEntries([...vm.memByNode].map(([n, m]) => [String(n), m])) });
     vms.push({
