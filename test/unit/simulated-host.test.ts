@@ -311,3 +311,23 @@ describe('simulated host: the guest side', () => {
     expect(() => host([{ name: 'x', vcpus: 300, memoryMiB: 1024 }])).to.throw(/vms\[0\]\.vcpus: Maximum CPUs greater than specified machine type limit 255/);
   });
 });
+
+describe('simulated host: placement pays off', () => {
+  it('steady-4x16: pinning every VM next to its memory brings the quality measure to all-local', async () => {
+    const b = createSimulatedBackend('steady-4x16');
+    const s = await b.sample();
+    const before = b.hostMetrics();
+    expect(before.quality.ratio).to.be.greaterThan(1.5);
+    for (const vm of s.vms) {
+      const node = Number(vm.numatune!.nodeset);
+      const cpuset = s.topology.nodes[node].cpus;
+      for (let v = 0; v < vm.vcpusMax; v++) await b.pinVcpu(vm.name, v, `${cpuset[0]}-${cpuset[cpuset.length - 1]}`, LIVE);
+    }
+    await b.sample();
+    const after = b.hostMetrics();
+    expect(after.quality.ratio).to.be.closeTo(1, 1e-9);
+    expect(after.vms.every((v) => v.localAccessShare === 1 || v.granted === 0)).to.equal(true);
+    expect(after.unmetDemand).to.be.closeTo(0, 1e-9);
+    expect(after.vcpuMoves).to.be.greaterThan(50);
+  });
+});
