@@ -34,6 +34,16 @@ export interface VirshCounters {
 
 /** Run `virsh [-c URI] ...args` and return its stdout; throws VirshError. */
 export async function runVirsh(args: readonly string[], opts: VirshOptions = {}, counters?: VirshCounters): Promise<string> {
+  return (await runVirshCapture(args, opts, counters)).stdout;
+}
+
+/**
+ * As runVirsh, but also return stderr. Needed for virsh's batch mode (several commands in one
+ * process), where an earlier command's failure shows only on stderr and the exit status is the last one's.
+ */
+export async function runVirshCapture(
+  args: readonly string[], opts: VirshOptions = {}, counters?: VirshCounters,
+): Promise<{ stdout: string; stderr: string }> {
   const full = [...(opts.uri ? ['-c', opts.uri] : []), ...args];
   if (counters) counters.calls++;
   const r = await execa(opts.binary ?? 'virsh', full, {
@@ -47,5 +57,5 @@ export async function runVirsh(args: readonly string[], opts: VirshOptions = {},
     if (counters) counters.errors++;
     throw new VirshError(args, r.exitCode, String(r.stderr ?? r.message ?? ''), Boolean(r.timedOut));
   }
-  return String(r.stdout);
+  return { stdout: String(r.stdout), stderr: String(r.stderr ?? '') };
 }
