@@ -3,6 +3,7 @@
  * Each says whether trying again later can help (`retryable`), so the apply layer can tell
  * "this VM cannot do that while running" from "libvirt hiccupped".
  */
+import { HostActionError, HostLimitationError } from './errors.js';
 import { VirshError } from './virsh-exec.js';
 
 /** virsh answered, but not with what we can read (truncated, reformatted, wrong command). */
@@ -15,31 +16,35 @@ export class VirshOutputError extends Error {
 }
 
 /** The domain was there when listed and gone when asked about (destroyed/undefined in between). */
-export class DomainGoneError extends Error {
+export class DomainGoneError extends HostActionError {
   readonly retryable = false;
-  constructor(readonly vm: string, options?: { cause?: unknown }) {
-    super(`domain ${JSON.stringify(vm)} disappeared while it was being read or changed`, options);
+  constructor(vm: string, options?: { cause?: unknown }) {
+    super(vm, 'read', 'the domain disappeared while it was being read or changed (destroyed or undefined meanwhile)');
+    if (options?.cause !== undefined) this.cause = options.cause;
     this.name = 'DomainGoneError';
   }
 }
 
 /**
  * libvirt/QEMU cannot do this to this VM in its current configuration (e.g. a live nodeset change
- * under numatune mode strict). Not retryable: the VM's definition has to change first.
+ * under numatune mode strict). Not retryable: the VM's definition has to change first. A
+ * HostLimitationError, so the apply layer stops proposing it for this VM.
  */
-export class LimitationError extends Error {
+export class LimitationError extends HostLimitationError {
   readonly retryable = false;
-  constructor(readonly vm: string, readonly action: string, readonly why: string, options?: { cause?: unknown }) {
-    super(`${action} on ${JSON.stringify(vm)}: ${why}`, options);
+  constructor(vm: string, action: string, reason: string, options?: { cause?: unknown }) {
+    super(vm, action, `${reason} (a limitation of this VM's configuration, not retryable)`);
+    if (options?.cause !== undefined) this.cause = options.cause;
     this.name = 'LimitationError';
   }
 }
 
 /** The request itself is wrong (a value out of range, a CPU the host lacks); fix the caller. */
-export class InvalidRequestError extends Error {
+export class InvalidRequestError extends HostActionError {
   readonly retryable = false;
-  constructor(readonly vm: string, readonly action: string, readonly why: string, options?: { cause?: unknown }) {
-    super(`${action} on ${JSON.stringify(vm)}: ${why}`, options);
+  constructor(vm: string, action: string, detail: string, options?: { cause?: unknown }) {
+    super(vm, action, detail);
+    if (options?.cause !== undefined) this.cause = options.cause;
     this.name = 'InvalidRequestError';
   }
 }
@@ -95,6 +100,7 @@ export function classifyActionError(err: unknown, vm: string, action: string): E
   if (!(err instanceof VirshError) || err.timedOut) return err instanceof Error ? err : new Error(String(err));
   const reason = virshReason(err.stderr);
   if (GONE.test(err.stderr)) return new DomainGoneError(vm, { cause: err });
+  // Earlier lines name the operation ("Unable to change numa parameters"); the last one says why.
   for (const [re, why] of LIMITATIONS) {
     if (re.test(err.stderr)) return new LimitationError(vm, action, `${why} (libvirt: ${reason})`, { cause: err });
   }
