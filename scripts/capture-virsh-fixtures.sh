@@ -69,7 +69,7 @@ cap_err vcpupin-vcpu-out-of-range.txt vcpupin numaplace-test-idle --live 7 0
 cap_err domain-not-found.txt vcpupin --domain numaplace-test-no-such-vm
 cap_err setvcpus-down-live.txt setvcpus numaplace-test-numa 1 --live
 # A whole sampling batch as the backend sends it (one process), with a vanished domain in it.
-v "echo @@np-fixture:0@@; vcpupin --domain 'numaplace-test-it'\\''s \"odd\"; \$(touch numaplace-pwned) x'; echo @@np-fixture:1@@; emulatorpin --domain numaplace-test-gone; echo @@np-fixture:2@@; schedinfo --domain numaplace-test-idle; echo @@np-fixture:end@@" \
+v "echo @@numaplace-fixture:0@@; vcpupin --domain 'numaplace-test-it'\\''s \"odd\"; \$(touch numaplace-pwned) x'; echo @@numaplace-fixture:1@@; emulatorpin --domain numaplace-test-gone; echo @@numaplace-fixture:2@@; schedinfo --domain numaplace-test-idle; echo @@numaplace-fixture:end@@" \
   >"$OUT/$M-batch-with-gone.stdout.txt" 2>"$OUT/$M-batch-with-gone.stderr.txt"
 
 # Restore.
