@@ -83,6 +83,8 @@ export interface HostSample {
   atMs: number;
   topology: HostTopology;
   vms: VmSample[];
+  /** VMs the backend could not read this cycle (vanished mid-cycle, unreadable output): left out of `vms`. */
+  skipped?: { vm: string; error: Error }[];
 }
 
 /** --live always for a running VM; --config too when `config` is set and the VM is persistent. */

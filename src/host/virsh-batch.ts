@@ -52,7 +52,14 @@ export function splitBatchOutput(stdout: string, batch: Pick<Batch, 'nonce' | 'c
   let current: string[] | null = null;
   let expected = 0;
   let ended = false;
-  for (const line of stdout.split('\n')) {
+  for (const raw of stdout.split('\n')) {
+    // A command whose output lacks a final newline glues the next marker to its last line.
+    let line = raw;
+    const next = [marker(batch.nonce, String(expected)), marker(batch.nonce, 'end')].find((m) => raw.endsWith(m) && raw !== m);
+    if (next !== undefined) {
+      if (current) current.push(raw.slice(0, -next.length));
+      line = next;
+    }
     if (line === marker(batch.nonce, String(expected))) {
       if (current) sections.push(current.join('\n').trim());
       current = [];

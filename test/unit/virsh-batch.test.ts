@@ -101,3 +101,10 @@ describe('virsh action errors (captured libvirt 9.0 messages)', () => {
     expect(classifyActionError(other, 'vm1', 'act')).to.equal(other);
   });
 });
+
+describe('virsh batch mode: output without a final newline', () => {
+  it('finds a marker glued to the end of the previous command\'s last line', () => {
+    const out = '@@numaplace-n:0@@\n<domain><name>x</na@@numaplace-n:1@@\nok\n@@numaplace-n:end@@\n';
+    expect(splitBatchOutput(out, { nonce: 'n', count: 2 })).to.deep.equal(['<domain><name>x</na', 'ok']);
+  });
+});
