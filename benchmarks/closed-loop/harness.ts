@@ -56,7 +56,7 @@ export async function runScenario(
   const optimum = new OptimumCache(solveOptimum, spec.cpuOvercommit);
   const lanes: Lane[] = policies.map((policy) => {
     const sim = hostFactory(scenario, policy);
-    return { policy, sim, backend: new CountingBackend(sim), run: policy.create(), nextAtS: 0, obs: [] };
+    return { policy, sim, backend: new CountingBackend(sim), run: policy.create({ cpuOvercommit: spec.cpuOvercommit }), nextAtS: 0, obs: [] };
   });
   for (let k = 0; k < ticks; k++) {
     const t = k * tick;
@@ -97,6 +97,7 @@ export async function runScenario(
         },
       } : {}),
       series: series(lane.obs),
+      ...(lane.run.notes ? { notes: lane.run.notes() } : {}),
     };
   });
   const vmsSeen = scenario.vms.length;

@@ -23,6 +23,7 @@ export interface PolicyResult {
   hotplugs: { vcpu: number; memory: number };
   daemon?: DaemonCost;
   series: SeriesPoint[];
+  notes?: Record<string, unknown>;
 }
 
 export interface ScenarioResult {

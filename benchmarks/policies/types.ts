@@ -16,11 +16,19 @@ export interface HostBehaviour {
 /** Off, as numaplace, numad and libvirt-pinned hosts run it (numad and the daemon turn it off). */
 export const NO_BALANCING: HostBehaviour = { numaBalancingMiBPerSecond: 0 };
 
+/** What a policy may know of the scenario it runs on (as an operator would configure it). */
+export interface RunContext {
+  /** The CPU overcommit the host is run with (numaplace's cpuOvercommit key). */
+  cpuOvercommit: number;
+}
+
 export interface PolicyRun {
   /** Acts on the host at simulated time nowMs; returns how many ms until it wants to act again. */
   act(backend: HostBackend, nowMs: number): Promise<number>;
   /** Per-cycle cost of the policy itself, where it is measured (numaplace only). */
   cost?(): { cycles: number; cpuMsPerCycle: number[]; peakRssMiB: number; peakHeapMiB: number };
+  /** Anything worth keeping in the results (errors the policy met, outcomes). */
+  notes?(): Record<string, unknown>;
 }
 
 export interface Policy {
@@ -29,7 +37,7 @@ export interface Policy {
   readonly description: string;
   readonly host: HostBehaviour;
   /** A fresh run with no state carried over from another scenario. */
-  create(): PolicyRun;
+  create(ctx: RunContext): PolicyRun;
 }
 
 export const LIVE = { live: true, config: false } as const;
