@@ -107,10 +107,20 @@ function same(a: string | null | undefined, b: string): boolean {
   }
 }
 
+/** CPU -> node and the online CPUs, once per sampled topology (not once per VM). */
+const TOPOLOGY_MAPS = new WeakMap<HostSample['topology'], { cpuNode: Map<number, number>; online: Set<number> }>();
+function topologyMaps(topo: HostSample['topology']): { cpuNode: Map<number, number>; online: Set<number> } {
+  let m = TOPOLOGY_MAPS.get(topo);
+  if (!m) {
+    m = { cpuNode: cpuNodeMap(topo), online: new Set(topo.nodes.flatMap((n) => n.cpus)) };
+    TOPOLOGY_MAPS.set(topo, m);
+  }
+  return m;
+}
+
 /** What is wrong with the VM's current vCPU affinity, or null. */
 export function vcpuViolation(vm: VmSample, sample: HostSample, reserved: Set<number>): string | null {
-  const cpuNode = cpuNodeMap(sample.topology);
-  const online = new Set(sample.topology.nodes.flatMap((n) => n.cpus));
+  const { cpuNode, online } = topologyMaps(sample.topology);
   for (let i = 0; i < vm.vcpusCurrent; i++) {
     const pin = vm.vcpuPins[i];
     if (pin === null || pin === undefined) return `vCPU ${i} is not pinned (may run on any node)`;

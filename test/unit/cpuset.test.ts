@@ -53,3 +53,18 @@ describe('CpuSet', () => {
     );
   });
 });
+
+describe('CpuSet memo', () => {
+  it('hands out a fresh array each time: a caller mutating its result does not change the next parse', async () => {
+    const { parseCpuSet, normalizeCpuSet } = await import('../../src/topology/cpuset.js');
+    const a = parseCpuSet('40-43,^41');
+    a.push(99);
+    a.sort((x, y) => y - x);
+    expect(parseCpuSet('40-43,^41')).to.deep.equal([40, 42, 43]);
+    expect(normalizeCpuSet('43,40,42')).to.equal('40,42-43');
+    expect(normalizeCpuSet('43,40,42')).to.equal('40,42-43');
+    expect(() => parseCpuSet('3-1')).to.throw(/backwards/);
+    expect(() => parseCpuSet('3-1')).to.throw(/backwards/);
+    expect(parseCpuSet('', { allowEmpty: true })).to.deep.equal([]);
+  });
+});
