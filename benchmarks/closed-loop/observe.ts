@@ -8,20 +8,35 @@ import type { SimulatedBackend } from '../../src/host/simulated/backend.js';
 import type { Observation } from './figures.js';
 import type { OptimumAt } from './optimum.js';
 
+/** Share of a CPU set on each node index, per pin array (the simulator replaces pin arrays, never mutates them). */
+const SHARES = new WeakMap<object, Map<number[] | null, Float64Array>>();
+
+function nodeShares(sim: SimulatedBackend, pin: number[] | null): Float64Array {
+  const host = sim.host;
+  let perHost = SHARES.get(host);
+  if (!perHost) SHARES.set(host, (perHost = new Map()));
+  let shares = perHost.get(pin);
+  if (!shares) {
+    const all = host.cpuIds;
+    const cpus = pin && pin.some((c) => host.cpuIndex.has(c)) ? pin.filter((c) => host.cpuIndex.has(c)) : all;
+    shares = new Float64Array(host.baseTopology.nodes.length);
+    for (const c of cpus) shares[host.cpuNodeIdx[host.cpuIndex.get(c)!]] += 1 / cpus.length;
+    perHost.set(pin, shares);
+  }
+  return shares;
+}
+
 /** CPU demand per node index last tick: each vCPU's demand spread evenly over the CPUs it may use. */
 export function nodeDemand(sim: SimulatedBackend): number[] {
   const host = sim.host;
   const demand = new Array<number>(host.baseTopology.nodes.length).fill(0);
-  const all = host.cpuIds;
   for (const vm of host.vms) {
     if (!vm.present) continue;
     for (let v = 0; v < vm.vcpusCurrent; v++) {
       const d = vm.lastDemand[v];
       if (d <= 0) continue;
-      const pin = vm.pins[v];
-      const cpus = pin && pin.some((c) => host.cpuIndex.has(c)) ? pin.filter((c) => host.cpuIndex.has(c)) : all;
-      const piece = d / cpus.length;
-      for (const c of cpus) demand[host.cpuNodeIdx[host.cpuIndex.get(c)!]] += piece;
+      const shares = nodeShares(sim, vm.pins[v]);
+      for (let ni = 0; ni < shares.length; ni++) demand[ni] += d * shares[ni];
     }
   }
   return demand;

@@ -1,8 +1,7 @@
-/** Every policy of the closed-loop suite, in table order (baselines first, numaplace last). */
+/** The baselines of the closed-loop suite, in table order (numaplace runs after them). */
 import { autoNumaPolicy, noPinningPolicy } from './no-pinning.js';
 import { numadPolicy } from './numad.js';
-import { numaplacePolicy } from './numaplace.js';
 import { staticPinningPolicy } from './static-pinning.js';
 import type { Policy } from './types.js';
 
-export const POLICIES: Policy[] = [noPinningPolicy, autoNumaPolicy, staticPinningPolicy, numadPolicy, numaplacePolicy];
+export const BASELINES: Policy[] = [noPinningPolicy, autoNumaPolicy, staticPinningPolicy, numadPolicy];

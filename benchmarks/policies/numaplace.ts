@@ -6,9 +6,8 @@
  * (the solver's worker thread included) minus the CPU time spent inside the backend, and the
  * process's peak RSS and heap.
  */
-import { solve } from '../../solver/solve.js';
 import type { HostBackend } from '../../src/host/backend.js';
-import { Daemon, type CycleReport } from '../../src/daemon/loop.js';
+import { Daemon, type CycleReport, type SolveFn } from '../../src/daemon/loop.js';
 import type { Logger } from '../../src/daemon/log.js';
 import { withSettings } from '../../src/daemon/settings.js';
 import { CountingBackend } from '../closed-loop/counting-backend.js';
@@ -41,7 +40,7 @@ class NumaplaceRun implements PolicyRun {
   readonly outcomes: Record<string, number> = {};
   last: CycleReport | null = null;
 
-  constructor(private readonly cpuOvercommit: number) {}
+  constructor(private readonly cpuOvercommit: number, private readonly solve: SolveFn) {}
 
   notes() {
     return { outcomes: this.outcomes, problems: this.problems };
@@ -52,7 +51,7 @@ class NumaplaceRun implements PolicyRun {
     this.daemon ??= new Daemon({
       backend,
       settings: withSettings({ mode: 'apply', cpuOvercommit: this.cpuOvercommit }),
-      solve,
+      solve: this.solve,
       logger: quietLogger(this.problems),
       stateDir: null,
       now: () => this.nowMs,
@@ -78,9 +77,12 @@ class NumaplaceRun implements PolicyRun {
   }
 }
 
-export const numaplacePolicy: Policy = {
-  name: 'numaplace',
-  description: 'numaplace: the daemon cycle in apply mode every 10 s, default configuration',
-  host: NO_BALANCING,
-  create: (ctx) => new NumaplaceRun(ctx.cpuOvercommit),
-};
+/** `solve` is the daemon's solver (solver/solve.ts `solve`, a worker thread with a hard deadline). */
+export function numaplacePolicy(solve: SolveFn): Policy {
+  return {
+    name: 'numaplace',
+    description: 'numaplace: the daemon cycle in apply mode every 10 s, default configuration',
+    host: NO_BALANCING,
+    create: (ctx) => new NumaplaceRun(ctx.cpuOvercommit, solve),
+  };
+}

@@ -236,11 +236,21 @@ export class SimulatedHost {
     this.updatePresence();
   }
 
-  /** Node indexes of the CPUs in an index list. */
-  private nodesOfIdx(idx: number[]): Set<number> {
-    const nodes = new Set<number>();
-    for (const c of idx) nodes.add(this.cpuNodeIdx[c]);
-    return nodes;
+  /** Node indexes of the CPUs in an index list, and the list cut to one node (index lists are cached, never mutated). */
+  private readonly idxNodes = new WeakMap<number[], { nodes: Set<number>; on: Map<number, number[]> }>();
+  private nodesOfIdx(idx: number[]): { nodes: Set<number>; on: Map<number, number[]> } {
+    let r = this.idxNodes.get(idx);
+    if (!r) {
+      const on = new Map<number, number[]>();
+      for (const c of idx) {
+        const ni = this.cpuNodeIdx[c];
+        if (!on.has(ni)) on.set(ni, []);
+        on.get(ni)!.push(c);
+      }
+      r = { nodes: new Set(on.keys()), on };
+      this.idxNodes.set(idx, r);
+    }
+    return r;
   }
 
   /**
@@ -256,20 +266,20 @@ export class SimulatedHost {
     const load = new Float64Array(nodeCount);
     const free: number[] = [];
     items.forEach((it, k) => {
-      if (this.nodesOfIdx(it.cpus).size > 1) free.push(k);
+      if (this.nodesOfIdx(it.cpus).nodes.size > 1) free.push(k);
       else for (const c of it.cpus) load[this.cpuNodeIdx[c]] += it.demand / it.cpus.length;
     });
     for (const k of free) {
       const it = items[k];
       const vm = owners[k].vm;
-      const allowed = this.nodesOfIdx(it.cpus);
+      const { nodes: allowed, on } = this.nodesOfIdx(it.cpus);
       let preferred = -1, most = 0;
       for (const [node, mib] of vm.memByNode) {
         const ni = this.nodeIndex.get(node)!;
         if (allowed.has(ni) && (mib > most || (mib === most && ni < preferred))) { preferred = ni; most = mib; }
       }
       if (preferred >= 0 && load[preferred] + it.demand <= capacity[preferred] + 1e-9) {
-        it.cpus = it.cpus.filter((c) => this.cpuNodeIdx[c] === preferred);
+        it.cpus = on.get(preferred)!;
         load[preferred] += it.demand;
       } else {
         for (const c of it.cpus) load[this.cpuNodeIdx[c]] += it.demand / it.cpus.length;
