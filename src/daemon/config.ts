@@ -342,13 +342,18 @@ function lastSegment(path: string): string {
   return path.slice(path.lastIndexOf('.') + 1);
 }
 
+let pathsCache: string[] | undefined;
+
+/** Every key path, groups included ("churn", "churn.holdCycles"). */
 function allPaths(): string[] {
+  if (pathsCache) return pathsCache;
   const out: string[] = [];
   for (const key of configKeys()) {
     const parts = key.split('.');
     for (let i = 1; i <= parts.length; i++) out.push(parts.slice(0, i).join('.'));
   }
-  return [...new Set(out)];
+  pathsCache = [...new Set(out)];
+  return pathsCache;
 }
 
 function orList(items: string[]): string {

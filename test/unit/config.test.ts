@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -320,6 +321,42 @@ describe('config', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('properties', () => {
+    it('any JSON value gives a Config or a ConfigError, never another exception', () => {
+      fc.assert(
+        fc.property(fc.jsonValue({ maxDepth: 3 }), (v) => {
+          try {
+            parseConfig(v);
+          } catch (e) {
+            if (!(e instanceof ConfigError)) throw e;
+          }
+        }),
+        { numRuns: 150 },
+      );
+    });
+
+    it('a config with one leaf replaced by any JSON value: accepted and stored, or rejected naming that key', () => {
+      const keys = configKeys();
+      fc.assert(
+        fc.property(fc.constantFrom(...keys), fc.jsonValue({ maxDepth: 2 }), (key, value) => {
+          let c;
+          try {
+            c = parseConfig(withKey(key, value));
+          } catch (e) {
+            if (!(e instanceof ConfigError)) throw e;
+            expect(e.problems.length, JSON.stringify(e.problems)).to.be.greaterThan(0);
+            // Either the key itself, or a rule tying it to another key, is named first.
+            expect(e.problems.every((p) => p.includes(key)), `${key}: ${JSON.stringify(e.problems)}`).to.equal(true);
+            return;
+          }
+          // Accepted: parsing what was stored gives the same configuration (normalisation is idempotent).
+          expect(parseConfig(JSON.parse(JSON.stringify(c)))).to.deep.equal(c);
+        }),
+        { numRuns: 300 },
+      );
     });
   });
 });
