@@ -29,7 +29,8 @@ die() { printf 'hypervisor-up: error: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. packages -------------------------------------------------------------------------------
 install_packages() {
-  local want=(libvirt-daemon-system libvirt-clients qemu-system-x86 numactl) missing=() p
+  # prometheus: only for promtool, which the metrics tests run on numaplace's exposition.
+  local want=(libvirt-daemon-system libvirt-clients qemu-system-x86 numactl prometheus) missing=() p
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done

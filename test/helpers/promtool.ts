@@ -17,7 +17,7 @@ function available(): Promise<boolean> {
  */
 export async function needPromtool(ctx: Mocha.Context): Promise<void> {
   if (await available()) return;
-  if (process.env.CI === 'true') throw new Error('promtool not found: CI must install it (Debian package "prometheus", see .ci/run)');
+  if (process.env.CI === 'true') throw new Error('promtool not found: CI must install it (Debian package "prometheus", installed by scripts/hypervisor-up.sh from .ci/run)');
   console.log('      (skipped: promtool not installed; apt-get install prometheus)');
   ctx.skip();
 }
