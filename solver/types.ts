@@ -86,4 +86,6 @@ export interface Placement {
   bound?: number;
   gap?: number;
   solveMs?: number;
+  /** Churn of this placement against `current`: vCPUs whose node changes, MiB of memory that must migrate. */
+  moves?: { vcpus: number; memoryMiB: number };
 }

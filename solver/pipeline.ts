@@ -1,0 +1,144 @@
+/**
+ * The decomposition, run synchronously (inside the solve worker, or in process
+ * for benchmarks): greedy starts + local search, then LP relaxation with column
+ * generation (javascript-lp-solver) for capacity prices and a Lagrangian lower
+ * bound, priced greedy, reduced-cost fixing, and a small exact MILP over the VMs
+ * still in doubt, widening the fixing threshold until the gap is proven.
+ * Every improvement is reported through `report` as a verified placement.
+ * The clock is only read through the deadline passed in.
+ */
+import { decode } from './decode.js';
+import { greedy, localSearch, selectionFits, totalCost, type Deadline } from './greedy.js';
+import { buildModel, DEFAULTS, type Column, type Model } from './model.js';
+import { improveWithLp, type LpHooks } from './lp-stage.js';
+import type { Placement, Problem } from './types.js';
+import { evaluate, verify } from './verify.js';
+
+export interface Progress {
+  placement: Placement;
+}
+
+export interface PipelineOptions {
+  deadline: Deadline;
+  /** Called with each better verified placement (and improved bounds). */
+  report?: (p: Placement) => void;
+  /** Test hooks into the LP stage (e.g. a model that never returns). */
+  lpHooks?: LpHooks;
+  /** Skip the LP stages: the greedy + local search answer only. */
+  greedyOnly?: boolean;
+}
+
+export function infeasible(reason: string, method = 'presolve'): Placement {
+  return { status: 'infeasible', vms: [], reason, method };
+}
+
+/** Simple necessary conditions, so an impossible problem gets a reason a user can act on. */
+export function obviousInfeasibility(m: Model): string | undefined {
+  if (m.infeasible.length) return m.infeasible.join('; ');
+  const N = m.N;
+  const memFree = m.cap.slice(2 * N).reduce((a, b) => a + b, 0);
+  for (const it of m.items) {
+    const have = it.cur ? it.cur.mem.reduce((a, b) => a + b, 0) : 0;
+    if (it.memoryMiB - have > memFree + 1e-9) return `VM ${it.name} needs ${it.memoryMiB} MiB of memory but all nodes together have ${memFree} MiB free (plus ${have} MiB it already holds)`;
+    if (it.explicit.length === 0 && !(it.pairs && it.pairCpuOk.some(Boolean) && it.pairMemOk.some(Boolean))) {
+      return `VM ${it.name} (${it.loads.length} vCPUs, load ${it.load.toFixed(2)}, ${it.memoryMiB} MiB${it.dedicated ? ', dedicated' : ''}) fits on no node nor any split over the nearest nodes`;
+    }
+  }
+  const need = m.items.reduce((s, it) => s + Math.max(0, it.memoryMiB - (it.cur ? it.cur.mem.reduce((a, b) => a + b, 0) : 0)), 0);
+  if (need > memFree + 1e-9) return `the VMs need ${need} MiB of new memory but the nodes have ${memFree} MiB free`;
+  const cpuFree = m.cap.slice(0, N).reduce((a, b) => a + b, 0);
+  const load = m.items.reduce((s, it) => s + it.load, 0);
+  if (load > cpuFree + 1e-9) return `the VMs' load ${load.toFixed(2)} exceeds the CPU capacity left for them (${cpuFree.toFixed(2)})`;
+  return undefined;
+}
+
+export interface Incumbent {
+  m: Model;
+  sel: Column[];
+  cost: number;
+  method: string;
+}
+
+/** Decode, verify and measure a selection; undefined (with the violations) when it fails verification. */
+export function toPlacement(problem: Problem, inc: Incumbent, bound: number | undefined, tol: number): { placement?: Placement; violations: string[] } {
+  const placement = decode(inc.m, inc.sel, { status: 'feasible', method: inc.method });
+  const violations = verify(problem, placement);
+  if (violations.length) return { violations };
+  const ev = evaluate(problem, placement);
+  placement.cost = ev.quality;
+  placement.objective = ev.objective;
+  placement.moves = ev.moves;
+  if (bound !== undefined) {
+    placement.bound = Math.min(bound, ev.objective);
+    placement.gap = ev.objective > 0 ? Math.max(0, (ev.objective - placement.bound) / ev.objective) : 0;
+    if (placement.gap <= tol) placement.status = 'optimal';
+  }
+  return { placement, violations };
+}
+
+export function runPipeline(problem: Problem, opts: PipelineOptions): Placement {
+  const dl = opts.deadline;
+  const tol = problem.options?.gapTolerance ?? DEFAULTS.gapTolerance;
+  let m = buildModel(problem);
+  const why = obviousInfeasibility(m);
+  if (why) return infeasible(why);
+
+  let best: Incumbent | undefined;
+  let bestPlacement: Placement | undefined;
+  let bound: number | undefined;
+  const rejected: string[] = [];
+  const offer = (mm: Model, sel: Column[] | undefined, method: string): boolean => {
+    if (!sel || !selectionFits(mm, sel)) return false;
+    const cost = totalCost(sel);
+    if (best && cost >= best.cost - 1e-9 * Math.max(1, Math.abs(best.cost))) return false;
+    const inc = { m: mm, sel, cost, method };
+    const { placement } = toPlacement(problem, inc, bound, tol);
+    if (!placement) return false; // the model and verify disagree: keep the previous answer
+    best = inc;
+    bestPlacement = placement;
+    opts.report?.(placement);
+    return true;
+  };
+
+  const starts = (mm: Model, tag: string) => {
+    let top: [Column[], string] | undefined;
+    for (const s of ['stay-first', 'cost-first'] as const) {
+      const g = greedy(mm, s);
+      if (!g) continue;
+      const ls = localSearch(mm, g, dl);
+      if (!top || totalCost(ls) < totalCost(top[0]) - 1e-9) top = [ls, `greedy(${s}${tag})+local-search`];
+    }
+    if (top) offer(mm, top[0], top[1]);
+  };
+  starts(m, '');
+  if (!best) {
+    // No whole-VM start fits: let every VM split over its nearest nodes.
+    m = buildModel(problem, { splitAll: true });
+    starts(m, ',split');
+  }
+  if (!opts.greedyOnly && dl.now() < dl.at) {
+    improveWithLp(m, best?.sel, dl, {
+      offer: (sel, method) => offer(m, sel, method),
+      reject: (why) => rejected.push(why),
+      bound: (b) => {
+        if (bound !== undefined && b <= bound) return;
+        bound = b;
+        if (bestPlacement && bestPlacement.objective !== undefined) {
+          // same (verified) placement, better proof: update the bound fields only
+          const obj = bestPlacement.objective;
+          const bnd = Math.min(b, obj);
+          const gap = obj > 0 ? Math.max(0, (obj - bnd) / obj) : 0;
+          bestPlacement = { ...bestPlacement, bound: bnd, gap, status: gap <= tol ? 'optimal' : bestPlacement.status };
+          opts.report?.(bestPlacement);
+        }
+      },
+      incumbentCost: () => best?.cost,
+      incumbent: () => best?.m === m ? best.sel : undefined,
+    }, opts.lpHooks, tol);
+  }
+  if (bestPlacement && rejected.length) {
+    bestPlacement.reason = `${rejected[0]}${rejected.length > 1 ? ` (and ${rejected.length - 1} more)` : ''}; answer from ${bestPlacement.method}`;
+  }
+  if (!bestPlacement) return infeasible('no feasible placement found: the VMs do not fit the nodes\' CPU and memory together (no start fits and the LP/MILP found none within the time limit)', 'greedy+lp');
+  return bestPlacement;
+}
