@@ -14,6 +14,8 @@ import {
   parseConfig,
 } from '../../src/daemon/config.js';
 import { UsageError } from '../../src/cli/args.js';
+import { DEFAULT_SETTINGS, type Settings } from '../../src/daemon/settings.js';
+import { DEFAULT_HOTPLUG_CONFIG } from '../../src/hotplug/config.js';
 
 /** A config object with `value` at the dotted `path` (groups created on the way). */
 function withKey(path: string, value: unknown): Record<string, unknown> {
@@ -64,6 +66,17 @@ describe('config', () => {
     it('the keys are exactly those agreed in CONFIG-KEYS.md', () => {
       expect(configKeys()).to.have.length(43);
       expect(configKeys()).to.include.members(['churn.maxVmsPerCycle', 'hotplug.memory.blockSizeMiB', 'metrics.address', 'stateDir']);
+    });
+
+    it('the defaults the daemon and hot-plug modules use in tests are these defaults', () => {
+      const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
+      for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
+        expect(plain(DEFAULT_SETTINGS[key]), `DEFAULT_SETTINGS.${key}`).to.deep.equal(plain(DEFAULT_CONFIG[key]));
+      }
+      expect(plain(DEFAULT_HOTPLUG_CONFIG)).to.deep.equal(plain(DEFAULT_CONFIG.hotplug));
+      // A Config is a Settings (compile-time check).
+      const settings: Settings = DEFAULT_CONFIG;
+      expect(settings.mode).to.equal('advisory');
     });
 
     it('an empty object gives the defaults; the result is deep-frozen', () => {
