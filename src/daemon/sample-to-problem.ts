@@ -100,10 +100,23 @@ export function nodesOfCpuSet(text: string | null | undefined, cpuNode: Map<numb
   return out;
 }
 
-/** Node of vCPU i now: its pin when within one node, else the node it last ran on; null if unknown. */
+/**
+ * Node of vCPU i now: its pin when within one node. A vCPU allowed on several nodes is on none of
+ * them for long (the scheduler moves it), so pinning it to any one of them is no move: it counts as
+ * on the allowed node holding most of its VM's memory, where pinning it costs nothing and wins most.
+ * Else the node it last ran on; null if unknown.
+ */
 export function currentVcpuNode(vm: VmSample, i: number, cpuNode: Map<number, number>): number | null {
   const pinned = nodesOfCpuSet(vm.vcpuPins[i], cpuNode);
   if (pinned.size === 1) return [...pinned][0];
+  const allowed = pinned.size > 0 ? pinned : new Set(cpuNode.values());
+  let home: number | null = null;
+  let most = 0;
+  for (const [node, mib] of Object.entries(vm.memoryByNode ?? {})) {
+    const n = Number(node);
+    if (allowed.has(n) && (mib > most || (mib === most && home !== null && n < home))) { home = n; most = mib; }
+  }
+  if (home !== null) return home;
   const last = vm.vcpuLastCpu[i];
   if (last !== null && last !== undefined && cpuNode.has(last)) return cpuNode.get(last)!;
   return null;

@@ -51,6 +51,14 @@ describe('sample-to-problem', () => {
       const vm = vmSample({ name: 'a', vcpusCurrent: 3, vcpuPins: ['8-15', '0-15', null], vcpuLastCpu: [1, 2, 9] });
       expect(currentVcpuNodes(vm, cpuNode)).to.deep.equal([1, 0, 1]);
     });
+    it('puts a vCPU free to run on several nodes on the allowed node with most of its memory (pinning it there is no move)', () => {
+      // Without this the last CPU (a random one for an unpinned vCPU) made its "current" node, and the
+      // solver's vCPU move cost kept such vCPUs pinned on random nodes, away from their memory.
+      const vm = vmSample({ name: 'a', vcpusCurrent: 3, vcpuPins: ['8-15', '0-15', null], vcpuLastCpu: [1, 2, 3], memoryByNode: { '0': 100, '1': 924 } });
+      expect(currentVcpuNodes(vm, cpuNode)).to.deep.equal([1, 1, 1]);
+      const pinnedAway = vmSample({ name: 'b', vcpusCurrent: 1, vcpuPins: ['0-3,5'], vcpuLastCpu: [2], memoryByNode: { '0': 100, '1': 924 } });
+      expect(currentVcpuNodes(pinnedAway, cpuNode)).to.deep.equal([0]);
+    });
     it('memory: memoryByNode first', () => {
       const vm = vmSample({ name: 'a', memoryByNode: { '0': 100, '1': 924 }, numatune: { mode: 'strict', nodeset: '1' } });
       expect(currentMemory(vm, topo, [0, 0])).to.deep.equal({ '0': 100, '1': 924 });
