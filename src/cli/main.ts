@@ -9,7 +9,7 @@ export interface Command {
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   config: { summary: 'check a configuration file and print the effective configuration', load: async () => (await import('./commands/config.js')).command },
   solve: { summary: 'place VMs on NUMA nodes: problem JSON in, placement JSON out', load: async () => (await import('./commands/solve.js')).command },
-  // e.g. topology: { summary: 'show the host NUMA topology', load: async () => (await import('./commands/topology.js')).command },
+  topology: { summary: 'show the host NUMA topology', load: async () => (await import('./commands/topology.js')).command },
 };
 
 const USAGE = () => `usage: numaplace <command> [options]

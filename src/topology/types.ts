@@ -2,8 +2,9 @@
 
 export interface CpuInfo {
   id: number;
-  /** NUMA node the CPU belongs to. */
+  /** NUMA node the CPU belongs to; -1 when the source does not say (an offline CPU sysfs does not place). */
   node: number;
+  /** Physical package, die and core ids; -1 when the source does not give them (numactl -H, offline CPUs). */
   socket: number;
   die: number;
   core: number;
@@ -20,6 +21,14 @@ export interface NumaNode {
   freeMemoryMiB: number;
   /** SLIT distance to every node, keyed by node id (string keys, as in the JSON contract). */
   distances: Record<string, number>;
+  /** Page pools of the node (4 KiB normal pages and each huge page size), when the source gives them. */
+  pages?: PagePool[];
+}
+
+export interface PagePool {
+  sizeKiB: number;
+  /** Pages of this size in the node's pool (for the base page size: memory not reserved for huge pages). */
+  count: number;
 }
 
 export interface HostTopology {
