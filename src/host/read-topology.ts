@@ -10,6 +10,8 @@ import { runVirsh, type VirshCounters, type VirshOptions } from './virsh-exec.js
 
 export { readSysfsFiles, readTopologyFromSysfs } from './read-sysfs.js';
 
+export const CAPABILITIES_TIMEOUT_MS = 120_000;
+
 /**
  * `virsh capabilities`, then `virsh freecell --cellno N` for every cell (in parallel), merged into one
  * topology. Not `freecell --all`: on libvirt 9.0 it makes libvirtd rebuild its capabilities, which
@@ -17,7 +19,9 @@ export { readSysfsFiles, readTopologyFromSysfs } from './read-sysfs.js';
  */
 export async function readTopologyFromVirsh(opts: VirshOptions = {}, counters?: VirshCounters): Promise<HostTopology> {
   const source = opts.uri ? `virsh:${opts.uri}` : 'virsh';
-  const caps = await runVirsh(['capabilities'], opts, counters);
+  // libvirtd rebuilds capabilities on every call: 9-30 s measured here under load, so more time than
+  // runVirsh's 30 s default unless the caller set a timeout.
+  const caps = await runVirsh(['capabilities'], { timeoutMs: CAPABILITIES_TIMEOUT_MS, ...opts }, counters);
   const cells = parseCapabilities(caps, { source });
   const free = await Promise.all(cells.nodes.map((n) => runVirsh(['freecell', '--cellno', String(n.id)], opts, counters)));
   return parseCapabilities(caps, { free: parseFreecell(free.join('\n')), source });
