@@ -15,7 +15,11 @@ import { DEFAULT_HOTPLUG_CONFIG } from '../../src/hotplug/config.js';
 import { builtinScenario } from '../../src/host/simulated/builtins.js';
 import { createSimulatedBackend } from '../../src/host/simulated/index.js';
 import type { Step } from '../../src/plan/steps.js';
-import { solveForLoop } from '../helpers/solve-for-loop.js';
+import { solveInProcess } from '../../solver/solve.js';
+import type { Problem } from '../../solver/types.js';
+
+/** numaplace's own solver, its greedy + local search stage (the full LP pipeline costs ~1 s a cycle). */
+const solveForLoop = async (p: Problem) => solveInProcess(p, { greedyOnly: true, timeLimitMs: 200 });
 
 type Json = Record<string, unknown>;
 
