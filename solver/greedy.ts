@@ -169,10 +169,15 @@ export function localSearch(m: Model, start: Column[], dl: Deadline, maxPasses =
   const res = [...m.cap];
   for (const c of sel) take(c, res, 1);
   const n = sel.length;
+  // Each VM's best column ignoring capacity: a VM already there cannot improve alone.
+  const unlimited = new Array<number>(res.length).fill(Infinity);
+  const ideal = m.items.map((it, i) => bestFit(m, it, i, unlimited));
+  const happy = (i: number) => !ideal[i] || sel[i].cost <= ideal[i]!.cost + 1e-9;
   for (let pass = 0; pass < maxPasses; pass++) {
     let improved = false;
     for (let i = 0; i < n; i++) {
       if ((i & 15) === 0 && dl.now() > dl.at) return sel;
+      if (happy(i)) continue;
       const item = m.items[i];
       const old = sel[i];
       take(old, res, -1);
@@ -186,22 +191,35 @@ export function localSearch(m: Model, start: Column[], dl: Deadline, maxPasses =
       take(old, res, 1);
       if (ejectInsert(m, sel, res, i, dl)) improved = true;
     }
-    if (!improved && n <= 400) improved = swapPass(m, sel, res, dl);
+    if (!improved) improved = swapPass(m, sel, res, dl, ideal);
     if (!improved) break;
   }
   return sel;
 }
 
-/** Remove two VMs and re-insert them (both orders); keep when the sum drops. */
-function swapPass(m: Model, sel: Column[], res: number[], dl: Deadline): boolean {
+/**
+ * Remove an unhappy VM and one VM using a row its ideal column needs, re-insert
+ * both (both orders); keep when the sum drops.
+ */
+function swapPass(m: Model, sel: Column[], res: number[], dl: Deadline, ideal: (Column | undefined)[]): boolean {
   let improved = false;
   const n = sel.length;
+  const users = new Map<number, number[]>();
+  sel.forEach((c, j) => {
+    for (const [r] of c.use) {
+      const u = users.get(r);
+      if (u) u.push(j);
+      else users.set(r, [j]);
+    }
+  });
   for (let i = 0; i < n; i++) {
     if (dl.now() > dl.at) return improved;
-    for (let j = i + 1; j < n; j++) {
+    const want = ideal[i];
+    if (!want || sel[i].cost <= want.cost + 1e-9) continue;
+    const partners = new Set<number>();
+    for (const [r] of want.use) for (const j of users.get(r) ?? []) if (j !== i) partners.add(j);
+    for (const j of partners) {
       const ci = sel[i], cj = sel[j];
-      // only pairs that compete for a row can gain from a joint move
-      if (!ci.use.some(([r]) => cj.use.some(([q]) => q === r)) && ci.cost === ci.quality && cj.cost === cj.quality) continue;
       take(ci, res, -1);
       take(cj, res, -1);
       let bestPair: [Column, Column] | undefined;
@@ -224,6 +242,7 @@ function swapPass(m: Model, sel: Column[], res: number[], dl: Deadline): boolean
       }
       take(sel[i], res, 1);
       take(sel[j], res, 1);
+      if (bestPair) break; // i moved: its partners are stale
     }
   }
   return improved;

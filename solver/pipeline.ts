@@ -10,7 +10,7 @@
 import { decode } from './decode.js';
 import { greedy, localSearch, selectionFits, totalCost, type Deadline } from './greedy.js';
 import { buildModel, DEFAULTS, type Column, type Model } from './model.js';
-import { improveWithLp, type LpHooks } from './lp-stage.js';
+import { improveWithLp, lagrangeBound, type LpHooks } from './lp-stage.js';
 import type { Placement, Problem } from './types.js';
 import { evaluate, verify } from './verify.js';
 
@@ -101,12 +101,15 @@ export function runPipeline(problem: Problem, opts: PipelineOptions): Placement 
   };
 
   const starts = (mm: Model, tag: string) => {
+    // Every VM on its cheapest column, capacity ignored: a start that reaches it is optimal.
+    const floor = lagrangeBound(mm, new Array(mm.cap.length).fill(0)).bound;
     let top: [Column[], string] | undefined;
     for (const s of ['stay-first', 'cost-first'] as const) {
       const g = greedy(mm, s);
       if (!g) continue;
       const ls = localSearch(mm, g, dl);
       if (!top || totalCost(ls) < totalCost(top[0]) - 1e-9) top = [ls, `greedy(${s}${tag})+local-search`];
+      if (totalCost(top[0]) <= floor + 1e-9 * Math.max(1, Math.abs(floor))) break;
     }
     if (top) offer(mm, top[0], top[1]);
   };

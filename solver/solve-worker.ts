@@ -1,24 +1,28 @@
 /**
- * Worker thread running the LP pipeline (solver/solve.ts starts it and kills it at
- * the deadline). Streams every better verified placement, then the final one.
+ * Worker thread running the LP pipeline. solver/solve.ts keeps one warm worker
+ * (module loading and JIT warm-up are paid once, not per solve), sends it one job
+ * at a time, and terminates it when a job overruns its deadline (the LP library has
+ * been seen to loop forever). Streams every better verified placement, then the final one.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { runPipeline } from './pipeline.js';
 import type { LpHooks } from './lp.js';
 import type { Placement, Problem } from './types.js';
 
-export type WorkerMessage = { kind: 'progress'; placement: Placement } | { kind: 'done'; placement: Placement } | { kind: 'error'; message: string };
-export interface WorkerInput {
+export type WorkerMessage =
+  | { job: number; kind: 'progress'; placement: Placement }
+  | { job: number; kind: 'done'; placement: Placement }
+  | { job: number; kind: 'error'; message: string };
+
+export interface WorkerJob {
+  job: number;
   problem: Problem;
-  /** Wall-clock ms (Date.now()) at which the worker should have answered. */
+  /** Wall-clock ms (Date.now()) by which the worker should have answered. */
   answerBy: number;
   /** Test hooks: 'hang-lp' makes every LP call loop forever; 'hang-start' hangs before any work. */
   hook?: 'hang-lp' | 'hang-start';
 }
-
-const input = workerData as WorkerInput;
-const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 
 function hang(): never {
   for (;;) {
@@ -26,16 +30,19 @@ function hang(): never {
   }
 }
 
-try {
-  if (input.hook === 'hang-start') hang();
-  const lpHooks: LpHooks | undefined = input.hook === 'hang-lp' ? { beforeSolve: () => hang() } : undefined;
-  const at = performance.now() + (input.answerBy - Date.now());
-  const placement = runPipeline(input.problem, {
-    deadline: { now: () => performance.now(), at },
-    report: (p) => post({ kind: 'progress', placement: p }),
-    lpHooks,
-  });
-  post({ kind: 'done', placement });
-} catch (e) {
-  post({ kind: 'error', message: (e as Error).stack ?? String(e) });
-}
+parentPort!.on('message', (input: WorkerJob) => {
+  const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+  try {
+    if (input.hook === 'hang-start') hang();
+    const lpHooks: LpHooks | undefined = input.hook === 'hang-lp' ? { beforeSolve: () => hang() } : undefined;
+    const at = performance.now() + (input.answerBy - Date.now());
+    const placement = runPipeline(input.problem, {
+      deadline: { now: () => performance.now(), at },
+      report: (p) => post({ job: input.job, kind: 'progress', placement: p }),
+      lpHooks,
+    });
+    post({ job: input.job, kind: 'done', placement });
+  } catch (e) {
+    post({ job: input.job, kind: 'error', message: (e as Error).stack ?? String(e) });
+  }
+});

@@ -3,21 +3,21 @@
  * hard deadline (options.timeLimitMs, default 1000 ms): the worker streams the
  * best verified placement so far; at the deadline it is terminated and the best
  * answer received is used (a greedy placement computed here in the caller's
- * thread at worst). javascript-lp-solver has been seen to loop forever, so
+ * thread at worst). The worker is kept warm between solves (unref'd while idle). javascript-lp-solver has been seen to loop forever, so
  * nothing it does may hold the caller beyond the deadline.
  * `solveInProcess` runs the same pipeline synchronously (benchmarks, tests).
  */
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { DEFAULTS } from './model.js';
-import { runPipeline, type PipelineOptions } from './pipeline.js';
-import type { WorkerInput, WorkerMessage } from './solve-worker.js';
+import { infeasible, runPipeline, type PipelineOptions } from './pipeline.js';
+import type { WorkerJob, WorkerMessage } from './solve-worker.js';
 import type { Placement, Problem } from './types.js';
 import { verify } from './verify.js';
 
 export interface SolveHooks {
   /** Test hook passed to the worker (see solve-worker.ts). */
-  workerHook?: WorkerInput['hook'];
+  workerHook?: WorkerJob['hook'];
 }
 
 /** Share of the time limit the worker aims to finish in, leaving room to hand the answer over. */
@@ -31,29 +31,54 @@ function better(a: Placement | undefined, b: Placement): boolean {
   return (b.objective ?? Infinity) <= (a.objective ?? Infinity) + 1e-9 && (b.bound ?? -Infinity) > (a.bound ?? -Infinity);
 }
 
+/** One warm worker, reused while it behaves; a busy or killed one is replaced. */
+let idle: Worker | undefined;
+let jobs = 0;
+
+function takeWorker(): Worker {
+  const w = idle ?? new Worker(new URL('./solve-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 512 } });
+  idle = undefined;
+  w.ref();
+  return w;
+}
+
+function giveBack(w: Worker) {
+  if (idle) {
+    void w.terminate();
+    return;
+  }
+  w.removeAllListeners('message');
+  w.removeAllListeners('error');
+  w.removeAllListeners('exit');
+  w.once('exit', () => {
+    if (idle === w) idle = undefined;
+  });
+  w.on('error', () => {
+    if (idle === w) idle = undefined;
+  });
+  w.unref(); // an idle worker must not keep the process alive
+  idle = w;
+}
+
 export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<Placement> {
   const t0 = performance.now();
   const limit = problem.options?.timeLimitMs ?? DEFAULTS.timeLimitMs;
   const hardAt = t0 + limit;
-  const answerBy = Date.now() + Math.max(1, limit * WORKER_SHARE - 20);
-  const worker = new Worker(new URL('./solve-worker.js', import.meta.url), {
-    workerData: { problem, answerBy, hook: hooks.workerHook } satisfies WorkerInput,
-    resourceLimits: { maxOldGenerationSizeMb: 512 },
-  });
-  // Fallback computed here while the worker starts: greedy + a short local search.
-  const fallback = runPipeline(problem, { greedyOnly: true, deadline: { now: () => performance.now(), at: t0 + limit * 0.25 } });
-  let best: Placement | undefined = fallback;
+  const job = ++jobs;
+  const worker = takeWorker();
   const notes: string[] = [];
-
-  const result = await new Promise<Placement>((resolve) => {
+  let best: Placement | undefined;
+  let fallback: Placement | undefined;
+  const result = new Promise<Placement>((resolve) => {
     let settled = false;
-    const finish = (why?: string) => {
+    const finish = (why: string | undefined, reuse: boolean) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      if (reuse) giveBack(worker);
+      else void worker.terminate();
       if (why) notes.push(why);
-      resolve(best ?? fallback);
+      resolve(best ?? fallback ?? infeasible('no placement: the solver worker gave no answer', 'none'));
     };
     const accept = (p: Placement) => {
       const v = verify(problem, p);
@@ -63,25 +88,26 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
       }
       if (better(best, p)) best = p;
     };
-    const remaining = Math.max(0, hardAt - performance.now());
-    const timer = setTimeout(() => finish(`stopped at the ${limit} ms deadline; best answer so far`), remaining);
+    const timer = setTimeout(() => finish(`stopped at the ${limit} ms deadline; best answer so far`, false), Math.max(0, hardAt - performance.now()));
     worker.on('message', (msg: WorkerMessage) => {
+      if (msg.job !== job) return;
       if (msg.kind === 'progress') accept(msg.placement);
       else if (msg.kind === 'done') {
-        if (msg.placement.status === 'infeasible' && best?.status !== 'infeasible') notes.push(`worker found no placement: ${msg.placement.reason}`);
+        if (msg.placement.status === 'infeasible' && best && best.status !== 'infeasible') notes.push(`worker found no placement: ${msg.placement.reason}`);
         else if (msg.placement.status === 'infeasible') best = msg.placement;
         else accept(msg.placement);
-        finish();
-      } else finish(`solver worker failed: ${msg.message.split('\n')[0]}`);
+        finish(undefined, true);
+      } else finish(`solver worker failed: ${msg.message.split('\n')[0]}`, false);
     });
-    worker.on('error', (e) => finish(`solver worker failed: ${e.message}`));
-    worker.on('exit', () => finish());
+    worker.on('error', (e) => finish(`solver worker failed: ${e.message}`, false));
+    worker.on('exit', () => finish('solver worker exited', false));
+    worker.postMessage({ job, problem, answerBy: Date.now() + Math.max(1, limit * WORKER_SHARE - 20), hook: hooks.workerHook } satisfies WorkerJob);
   });
-  const out: Placement = { ...result, solveMs: performance.now() - t0 };
-  if (notes.length && out.status !== 'infeasible') {
-    if (result === fallback) out.method = `${out.method ?? 'greedy'} (fallback)`;
-    out.reason = [out.reason, ...notes].filter(Boolean).join('; ');
-  }
+  // Fallback computed here while the worker runs: the greedy start, no local search (cheap).
+  fallback = runPipeline(problem, { greedyOnly: true, deadline: { now: () => performance.now(), at: t0 } });
+  if (better(best, fallback)) best = fallback;
+  const out: Placement = { ...(await result), solveMs: performance.now() - t0 };
+  if (notes.length && out.status !== 'infeasible') out.reason = [out.reason, ...notes].filter(Boolean).join('; ');
   return out;
 }
 
