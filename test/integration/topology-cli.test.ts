@@ -28,7 +28,7 @@ const BAD: [string, string[], RegExp][] = [
   ['a missing file', ['--capabilities', 'no/such/caps.xml'], /^numaplace topology: --capabilities no\/such\/caps\.xml: no such file$/],
   ['unparsable XML', ['--capabilities', f('kvm-epyc-milan-2vcpu', 'freecell.txt')], /^numaplace topology: --capabilities .*freecell\.txt: capabilities XML is not well-formed/],
   ['two sources at once', ['--capabilities', 'a.xml', '--sysfs', '/sys'], /^numaplace topology: give one source, not --capabilities and --sysfs$/],
-  ['an unknown simulate name', ['--simulate', '3x3'], /^numaplace topology: --simulate "3x3": unknown simulated host; known: 2x8, /],
+  ['an unknown simulate name', ['--simulate', '3x3'], /^numaplace topology: --simulate "3x3": scenario 3x3: name: neither a built-in scenario /],
 ];
 
 describe('numaplace topology (CLI)', function () {

@@ -4,7 +4,7 @@ import { parseCapabilities } from '../../topology/capabilities.js';
 import { formatTopologyText, stringifyCompact, topologyJson } from '../../topology/format.js';
 import { type FreeMemory, parseFreecell } from '../../topology/freecell.js';
 import { parseNumactl } from '../../topology/numactl.js';
-import { SYNTHETIC_TOPOLOGY_NAMES, syntheticTopology } from '../../topology/synthetic.js';
+import { SYNTHETIC_TOPOLOGY_NAMES } from '../../topology/synthetic.js';
 import { type HostTopology, TopologyError } from '../../topology/types.js';
 import { EXIT_OK, parseCommandArgs, UsageError } from '../args.js';
 import type { Command } from '../main.js';
@@ -22,7 +22,7 @@ const OPTIONS = {
 const SOURCES = ['connect', 'capabilities', 'sysfs', 'numactl', 'simulate'] as const;
 
 const HELP = `usage: numaplace topology [--connect URI | --capabilities FILE [--freecell FILE] | --sysfs DIR
-                          | --numactl FILE | --simulate NAME] [--json]
+                          | --numactl FILE | --simulate SCENARIO] [--json]
 
 Show the host's NUMA nodes (CPUs, memory total/free), the distance matrix and what the source
 left out. With no source it reads this host: virsh (capabilities + freecell --all) when libvirtd
@@ -33,17 +33,31 @@ answers, otherwise sysfs at /sys.
   --freecell FILE       with --capabilities: a saved "virsh freecell --all" output (free memory)
   --sysfs DIR           a sysfs tree: DIR/devices/system/{node,cpu} (DIR=/sys for this host)
   --numactl FILE        a saved "numactl -H" output
-  --simulate NAME       a built-in synthetic host: ${SYNTHETIC_TOPOLOGY_NAMES.join(', ')}
+  --simulate SCENARIO   a simulated host: a built-in scenario (steady-4x16, ...), a bare synthetic
+                        topology (${SYNTHETIC_TOPOLOGY_NAMES.join(', ')}) or a scenario JSON file
   --json                print the topology JSON ({nodes:[{id,cpus,memoryMiB,freeMemoryMiB,distances}],
                         cpus, warnings, source})
 `;
 
-/** The topology of a simulated host by name; the one place --simulate names are looked up. */
-export function simulatedTopology(name: string): HostTopology {
-  if (!SYNTHETIC_TOPOLOGY_NAMES.includes(name)) {
-    throw new UsageError(`--simulate ${JSON.stringify(name)}: unknown simulated host; known: ${SYNTHETIC_TOPOLOGY_NAMES.join(', ')}`);
+/**
+ * The topology of a simulated host: a built-in scenario (e.g. steady-4x16, its VMs' memory taken
+ * out of the free memory), gen-TOPOLOGY-N, a bare synthetic topology (2x8, 4x16, ...) or a scenario
+ * file. The one place --simulate is resolved for this command.
+ */
+export async function simulatedTopology(name: string): Promise<HostTopology> {
+  const { createSimulatedBackend, ScenarioError } = await import('../../host/simulated/index.js');
+  let backend;
+  try {
+    backend = createSimulatedBackend(name);
+  } catch (e) {
+    if (e instanceof ScenarioError) throw new UsageError(`--simulate ${JSON.stringify(name)}: ${e.message}`);
+    throw e;
   }
-  return syntheticTopology(name);
+  try {
+    return await backend.topology();
+  } finally {
+    await backend.close();
+  }
 }
 
 async function readInput(option: string, file: string): Promise<string> {

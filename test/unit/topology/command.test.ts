@@ -137,8 +137,14 @@ node   0   1   2
     });
   }
 
-  it('simulatedTopology looks up synthetic hosts and names the known ones otherwise', () => {
-    expect(simulatedTopology('2x8-cxl').nodes[2].cpus).to.deep.equal([]);
-    expect(() => simulatedTopology('nope')).to.throw(/--simulate "nope": unknown simulated host; known: 2x8, 4x16, 8x16, 16x16, 2x8-cxl/);
+  it('simulatedTopology resolves bare topologies and scenarios (VM memory taken out of free), naming the known ones otherwise', async () => {
+    expect((await simulatedTopology('2x8-cxl')).nodes[2].cpus).to.deep.equal([]);
+    const steady = await simulatedTopology('steady-4x16');
+    expect(steady.nodes.map((n) => n.memoryMiB)).to.deep.equal([31571, 32190, 32190, 32190]);
+    for (const n of steady.nodes) expect(n.freeMemoryMiB).to.be.below(n.memoryMiB);
+    let err: Error | undefined;
+    await simulatedTopology('nope').catch((e: Error) => { err = e; });
+    expect(err?.name).to.equal('UsageError');
+    expect(err?.message).to.match(/^--simulate "nope": scenario nope: name: neither a built-in scenario \(steady-4x16, .*a bare topology: 2x8, 4x16, 8x16, 16x16, 2x8-cxl\)/);
   });
 });

@@ -11,7 +11,7 @@ import { parseNumactl } from '../../../src/topology/numactl.js';
 import { parseSysfs } from '../../../src/topology/sysfs.js';
 
 export const FIXTURES = 'test/fixtures/topology';
-export const MACHINES = readdirSync(FIXTURES).filter((n) => existsSync(join(FIXTURES, n, 'numactl-H.txt')));
+export const MACHINES = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
 
 const read = (machine: string, file: string) => readFileSync(join(FIXTURES, machine, file), 'utf8');
 const expected = (machine: string, file: string) => JSON.parse(read(machine, file));
@@ -22,7 +22,7 @@ const asJson = (v: unknown) => JSON.parse(JSON.stringify(v));
 describe('topology fixtures: raw capture -> expected parse', () => {
   it('has the machines the parsers must handle', () => {
     expect(MACHINES).to.include.members([
-      'kvm-epyc-milan-2vcpu', 'openeuler-guide-4node', 'dual-xeon-e5-2680v4', 'dual-xeon-platinum-9221', 'dual-xeon-gold-6430-cxl',
+      'kvm-epyc-milan-2vcpu', 'libvirt9-test-driver', 'openeuler-guide-4node', 'dual-xeon-e5-2680v4', 'dual-xeon-platinum-9221', 'dual-xeon-gold-6430-cxl',
     ]);
   });
 
@@ -43,9 +43,11 @@ describe('topology fixtures: raw capture -> expected parse', () => {
           expect(asJson(topologyJson(t))).to.deep.equal(expected(machine, 'capabilities+freecell.json'));
         });
       }
-      it('numactl-H.txt -> numactl.json', () => {
-        expect(asJson(topologyJson(parseNumactl(read(machine, 'numactl-H.txt'))))).to.deep.equal(expected(machine, 'numactl.json'));
-      });
+      if (has(machine, 'numactl-H.txt')) {
+        it('numactl-H.txt -> numactl.json', () => {
+          expect(asJson(topologyJson(parseNumactl(read(machine, 'numactl-H.txt'))))).to.deep.equal(expected(machine, 'numactl.json'));
+        });
+      }
       if (has(machine, 'sysfs')) {
         it('sysfs/ -> sysfs.json', async () => {
           const t = parseSysfs(await readSysfsFiles(join(FIXTURES, machine, 'sysfs')));
@@ -88,6 +90,13 @@ describe('topology fixtures: what each machine shows', () => {
     expect(t.nodes.map((n) => formatCpuSet(n.cpus))).to.deep.equal(['0-15', '16-31', '32-47', '']);
     expect(t.nodes[3]).to.deep.include({ memoryMiB: 272, freeMemoryMiB: 272 });
     expect(t.warnings.join('\n')).to.match(/node 3 has no "cpus" line/).and.match(/node 3: no "size" line/);
+  });
+  it('libvirt\'s test driver (a real libvirt 9.0 capture): two cells, no <distances>, so 10/20 with a warning', () => {
+    const t = parseCapabilities(read('libvirt9-test-driver', 'capabilities.xml'), { free: parseFreecell(read('libvirt9-test-driver', 'freecell.txt')) });
+    expect(t.nodes.map((n) => [formatCpuSet(n.cpus), n.memoryMiB, n.freeMemoryMiB, n.distances])).to.deep.equal([
+      ['0-7', 2048, 2, { 0: 10, 1: 20 }], ['8-15', 4096, 4, { 0: 20, 1: 10 }],
+    ]);
+    expect(t.warnings).to.deep.equal(['capabilities gives no NUMA distances: assumed the kernel defaults, 10 local and 20 remote']);
   });
   it('this machine: capabilities, sysfs and numactl agree on nodes and CPUs', async () => {
     const m = 'kvm-epyc-milan-2vcpu';
