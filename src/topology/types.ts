@@ -37,7 +37,7 @@ export interface HostTopology {
   cpus: CpuInfo[];
   /** What the source left out or what was assumed (e.g. default distances). */
   warnings: string[];
-  /** Where it came from: "capabilities", "sysfs", "numactl", "simulated:NAME", ... */
+  /** Where it came from: "capabilities" (a file), "virsh" or "virsh:URI", "sysfs" or "sysfs:ROOT", "numactl", "simulated:NAME". */
   source?: string;
 }
 
