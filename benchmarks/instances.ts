@@ -1,6 +1,7 @@
 /**
  * Seeded placement instances on the synthetic topologies: VMs whose summed load is
- * a given share of the host's CPU capacity, memory a given share of its memory,
+ * a given share of the host's CPU capacity, memory a given share of its free memory
+ * (each node with a different share of its memory free),
  * optionally with a current placement (a plausible, feasible, not optimal one:
  * first fit in arrival order, memory partly left on a neighbour), in which case
  * the nodes' free memory is what that placement leaves.
@@ -13,7 +14,7 @@ export interface InstanceSpec {
   vms: number;
   /** Summed vCPU load / host CPU capacity, e.g. 0.8. */
   loadFraction: number;
-  /** Summed VM memory / host memory. Default 0.6. */
+  /** Summed VM memory / host free memory. Default 0.6. */
   memoryFraction?: number;
   withCurrent: boolean;
   seed: number;
@@ -32,7 +33,10 @@ export function makeInstance(spec: InstanceSpec): Problem {
   const nodes = topo.nodes;
   const capacity = nodes.reduce((s, n) => s + n.cpus.length, 0);
   const nodeCpus = Math.max(...nodes.map((n) => n.cpus.length));
-  const totalMem = nodes.reduce((s, n) => s + n.memoryMiB, 0);
+  // Host use (page cache, other tenants) leaves each node a different share of its memory free, so
+  // memory-heavy VMs compete for the roomy nodes and some must go remote: that is where placement matters.
+  for (const n of nodes) n.freeMemoryMiB = Math.floor(n.memoryMiB * (0.45 + 0.55 * rnd()));
+  const totalMem = nodes.reduce((s, n) => s + n.freeMemoryMiB, 0);
   const memFrac = spec.memoryFraction ?? 0.6;
   const targetLoad = capacity * spec.loadFraction;
   const perVm = targetLoad / spec.vms;

@@ -146,7 +146,7 @@ export async function runSolverBench(opts: SolverBenchOptions = {}): Promise<{ r
     for (const withCurrent of [false, true]) {
       for (const seed of seeds) {
         const loadFraction = Math.round((0.6 + 0.35 * rng(seed * 1000 + vms)()) * 100) / 100;
-        const spec: InstanceSpec = { topology, vms, loadFraction, memoryFraction: 0.8, withCurrent, seed, timeLimitMs: vms >= 1024 ? 2000 : 1000 };
+        const spec: InstanceSpec = { topology, vms, loadFraction, memoryFraction: 0.9, withCurrent, seed, timeLimitMs: vms >= 1024 ? 2000 : 1000 };
         const row = await benchOne(spec, runs, opts.full ? 30 : 6, opts.full ? 70_000 : 40_000);
         rows.push(row);
         process.stdout.write(line(row));

@@ -45,9 +45,11 @@ export function bestFit(m: Model, item: Item, itemIndex: number, res: number[], 
   let bestVal = Infinity;
   let bestPair: [number, number] | undefined;
   const priced = (c: Column) => c.cost + (price ? c.use.reduce((s, [r, a]) => s + price[r] * a, 0) : 0);
+  // Ties (e.g. all-local on any node) go to the roomiest node: spreading keeps room for the VMs still to come.
+  const tie = (c: Column) => c.use.reduce((s, [r, a]) => s + (res[r] > 0 && res[r] !== Infinity ? a / res[r] : 0), 0) * 1e-7;
   for (const c of item.explicit) {
     if (c === exclude || !fits(c, res)) continue;
-    const v = priced(c);
+    const v = priced(c) + tie(c);
     if (v < bestVal - 1e-12) {
       bestVal = v;
       best = c;
@@ -60,7 +62,8 @@ export function bestFit(m: Model, item: Item, itemIndex: number, res: number[], 
       const pa = price ? price[a] * item.pairCpuUse[a] + price[N + a] * item.pairCoreUse[a] : 0;
       for (let b = 0; b < N; b++) {
         if (!item.pairMemOk[b] || item.memGrowTo[b] > res[2 * N + b] + 1e-9) continue;
-        const v = pairCost(m, item, a, b) + pa + (price ? price[2 * N + b] * item.memGrowTo[b] : 0);
+        const v = pairCost(m, item, a, b) + pa + (price ? price[2 * N + b] * item.memGrowTo[b] : 0)
+          + 1e-7 * (item.pairCpuUse[a] / Math.max(1e-9, res[a]) + (item.memGrowTo[b] > 0 ? item.memGrowTo[b] / Math.max(1e-9, res[2 * N + b]) : 0));
         if (v < bestVal - 1e-12) {
           bestVal = v;
           bestPair = [a, b];
