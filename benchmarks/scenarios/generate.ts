@@ -188,21 +188,22 @@ export function scenarioPlans(): ScenarioPlan[] {
     plans.push({ name: `steady-${topology}`, description: `Steady mixed host: ${count} VMs of 1-8 vCPUs, steady and bursty loads`, seed, topology,
       cpuTarget: 0.55, memTarget: 0.55, vms: population(seed, count, 'vm', { maxVcpus: topology === '2x8' ? 4 : 8 }) });
   }
-  for (const [topology, count, seed] of [['4x16', 100, 201], ['8x16', 200, 202]] as const) {
-    plans.push({ name: `diurnal-${topology}`, description: `Diurnal swing: ${count} VMs, 70% busy by "day", 30% by "night" (one day = 40 simulated minutes)`, seed, topology,
-      cpuTarget: 0.5, memTarget: 0.5, periodSeconds: 2400, vms: population(seed, count, 'vm', { roles: ['day', 'day', 'day', 'day', 'day', 'day', 'day', 'night', 'night', 'night'] }) });
+  {
+    const seed = 201;
+    plans.push({ name: 'diurnal-4x16', description: 'Diurnal swing: 100 VMs, 70% busy by "day", 30% by "night" (one day = 20 simulated minutes)', seed, topology: '4x16',
+      cpuTarget: 0.5, memTarget: 0.5, periodSeconds: 1200, vms: population(seed, 100, 'vm', { roles: ['day', 'day', 'day', 'day', 'day', 'day', 'day', 'night', 'night', 'night'] }) });
   }
   {
     const seed = 301;
-    const base = population(seed, 120, 'base');
+    const base = population(seed, 80, 'base');
     const r = rng(seed + 1);
-    const burst = population(seed + 2, 80, 'burst').map((v) => {
-      const arrive = 600 + Math.round(r() * 300 / TICK_SECONDS) * TICK_SECONDS;
-      return { ...v, arrive, depart: arrive + 1200 + Math.round(r() * 600 / TICK_SECONDS) * TICK_SECONDS };
+    const burst = population(seed + 2, 60, 'burst').map((v) => {
+      const arrive = 300 + Math.round(r() * 180 / TICK_SECONDS) * TICK_SECONDS;
+      return { ...v, arrive, depart: arrive + 600 + Math.round(r() * 300 / TICK_SECONDS) * TICK_SECONDS };
     });
     // A few of the base VMs leave during the burst, freeing room in odd places.
-    for (const v of base.filter((_, i) => i % 10 === 3)) v.depart = 1500;
-    plans.push({ name: 'burst-8x16', description: 'Arrivals and departures: 120 VMs, a burst of 80 arriving at 10-15 min and leaving 20-30 min later; 12 leave at 25 min', seed, topology: '8x16',
+    for (const v of base.filter((_, i) => i % 10 === 3)) v.depart = 720;
+    plans.push({ name: 'burst-8x16', description: 'Arrivals and departures: 80 VMs, a burst of 60 arriving at 5-8 min and leaving 10-15 min later; 8 leave at 12 min', seed, topology: '8x16',
       cpuTarget: 0.4, memTarget: 0.4, vms: [...base, ...burst] });
   }
   for (const [topology, count, seed] of [['2x8', 20, 401], ['4x16', 60, 402]] as const) {
@@ -214,7 +215,7 @@ export function scenarioPlans(): ScenarioPlan[] {
   }
   plans.push({ name: 'overcommit-4x16', description: 'CPU overcommitted: 120 VMs whose demand exceeds the CPUs in bursts', seed: 501, topology: '4x16',
     cpuTarget: 0.95, memTarget: 0.6, vms: population(501, 120) });
-  for (const [topology, count, seed] of [['2x8', 24, 601], ['8x16', 160, 602]] as const) {
+  for (const [topology, count, seed] of [['2x8', 24, 601], ['8x16', 120, 602]] as const) {
     plans.push({ name: `memtight-${topology}`, description: `Memory is the tight resource: ${count} VMs with 4-8 GiB per vCPU filling 90% of memory, CPU lightly used`, seed, topology,
       cpuTarget: 0.3, memTarget: 0.9, vms: population(seed, count, 'vm', { maxVcpus: 4, memPerVcpu: [4096, 8192] }) });
   }
