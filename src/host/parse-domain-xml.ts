@@ -42,12 +42,18 @@ export interface DomainXmlInfo {
   hasVhostUser: boolean;
   virtioNetDevices: number;
   hugepageKiB?: number;
+  /**
+   * The qemu-guest-agent channel (org.qemu.guest_agent.0): its state in the live XML ('connected'
+   * when an agent answers in the guest), 'configured' when the XML gives no state; null when absent.
+   */
+  guestAgent: 'connected' | 'disconnected' | 'configured' | null;
 }
 
 type X = Record<string, unknown>;
 const ARRAYS = new Set([
   'domain.cputune.vcpupin', 'domain.numatune.memnode', 'domain.cpu.numa.cell', 'domain.devices.memory',
   'domain.devices.interface', 'domain.devices.disk', 'domain.devices.filesystem', 'domain.memoryBacking.hugepages.page',
+  'domain.devices.channel',
 ]);
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -161,6 +167,9 @@ export function parseDomainXml(xml: string, what = 'domain XML'): DomainXmlInfo 
     || disks.some((x) => attr(x, 'type') === 'vhostuser')
     || filesystems.some((f) => attr(obj(f).driver, 'type') === 'virtiofs');
   const virtioNetDevices = ifaces.filter((i) => attr(obj(i).model, 'type') === 'virtio').length;
+  const agent = ((devices.channel as X[] | undefined) ?? []).map((c) => obj(c).target).find((t) => attr(t, 'name') === 'org.qemu.guest_agent.0');
+  const agentState = attr(agent, 'state');
+  const guestAgent = agent === undefined ? null : agentState === 'connected' || agentState === 'disconnected' ? agentState : 'configured';
 
   let hugepageKiB: number | undefined;
   const backing = obj(d.memoryBacking);
@@ -177,7 +186,7 @@ export function parseDomainXml(xml: string, what = 'domain XML'): DomainXmlInfo 
     currentMemoryMiB, memoryMiB, maxMemoryMiB, maxMemorySlots, usedMemorySlots,
     vcpuMax, vcpuCurrent, vcpuDefaultCpuset, vcpuPins, emulatorPin, shares, numatune, memnodes, guestCells,
     machine, arch, coresPerSocket, threadsPerCore, metadata, ...(osType ? { osType } : {}),
-    hasVhostUser, virtioNetDevices, hugepageKiB,
+    hasVhostUser, virtioNetDevices, hugepageKiB, guestAgent,
   };
 }
 

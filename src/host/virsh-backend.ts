@@ -24,6 +24,7 @@ import { formatCpuSet, parseCpuSet, CpuSetError } from '../topology/cpuset.js';
 import type { HostTopology } from '../topology/types.js';
 import type { ApplyFlags, DimmSpec, HostBackend, HostSample, VmSample } from './backend.js';
 import { parseDomainXml, type DomainXmlInfo } from './parse-domain-xml.js';
+import { parseGuestVcpus } from '../hotplug/guest-vcpus.js';
 import { parseDomstats, type DomainStats } from './parse-domstats.js';
 import {
   parseDomjobinfo, parseEmulatorpin, parseNumatune, parseSchedinfo, parseUuidList, parseUuidNameList, parseVcpuinfo, parseVcpupin,
@@ -63,7 +64,7 @@ export const CPU_SHARES_MAX = 262144;
 const ACTIVE_STATES = new Set(['running', 'paused', 'blocked', 'pmsuspended', 'shutdown']);
 
 const PER_VM_QUERIES = ['vcpupin', 'emulatorpin', 'numatune', 'schedinfo', 'vcpuinfo', 'domjobinfo'] as const;
-type Query = (typeof PER_VM_QUERIES)[number] | 'dumpxml';
+type Query = (typeof PER_VM_QUERIES)[number] | 'dumpxml' | 'guestvcpus';
 
 interface CachedXml {
   key: string;
@@ -203,6 +204,11 @@ export class VirshBackend implements HostBackend {
         p.at.dumpxml = commands.length;
         commands.push(['dumpxml', '--domain', d.name]);
       }
+      // What the guest itself has online, only where an agent is connected (by the last XML read).
+      if (active && cached?.info.guestAgent === 'connected') {
+        p.at.guestvcpus = commands.length;
+        commands.push(['guestvcpus', '--domain', d.name]);
+      }
       pending.push(p);
     }
     const second = commands.length ? await this.batch(commands) : { sections: [], stderr: '' };
@@ -231,7 +237,10 @@ export class VirshBackend implements HostBackend {
         } else {
           info = this.xmlCache.get(name)!.info;
         }
-        vms.push(await this.vmSample(p.stats, info, persistent.has(p.uuid), p.active ? out : undefined));
+        // An agent that does not answer leaves the section empty: unknown, not an error.
+        const gv = p.at.guestvcpus === undefined ? '' : second.sections[p.at.guestvcpus];
+        const guestOnline = gv === '' ? undefined : guestVcpusOnline(gv);
+        vms.push(await this.vmSample(p.stats, info, persistent.has(p.uuid), p.active ? out : undefined, guestOnline));
       } catch (e) {
         this.xmlCache.delete(name);
         skipped.push({ vm: name, error: e instanceof Error ? e : new Error(String(e)) });
@@ -243,6 +252,7 @@ export class VirshBackend implements HostBackend {
 
   private async vmSample(
     d: DomainStats, x: DomainXmlInfo, persistent: boolean, live: ((q: Query) => string | undefined) | undefined,
+    guestOnline?: number[],
   ): Promise<VmSample> {
     const vcpusMax = d.vcpuMaximum ?? x.vcpuMax;
     const vcpusCurrent = d.vcpuCurrent ?? x.vcpuCurrent;
@@ -304,6 +314,7 @@ export class VirshBackend implements HostBackend {
       hasVhostUser: x.hasVhostUser,
       ...(x.hugepageKiB !== undefined ? { hugepageKiB: x.hugepageKiB } : {}),
       virtioNetDevices: x.virtioNetDevices,
+      ...(guestOnline ? { guestVcpusOnline: guestOnline } : {}),
     };
   }
 
@@ -393,4 +404,13 @@ export class VirshBackend implements HostBackend {
 export function dimmXml(dimm: DimmSpec): string {
   const source = dimm.sourceNodes === undefined ? '' : `<source><nodemask>${formatCpuSet(parseCpuSet(dimm.sourceNodes))}</nodemask></source>`;
   return `<memory model='dimm'>${source}<target><size unit='MiB'>${dimm.MiB}</size><node>${dimm.guestNode}</node></target></memory>\n`;
+}
+
+/** The vCPU ids `virsh guestvcpus` reports online; undefined when its output cannot be read. */
+function guestVcpusOnline(text: string): number[] | undefined {
+  try {
+    return parseGuestVcpus(text).online;
+  } catch {
+    return undefined;
+  }
 }
