@@ -33,18 +33,18 @@ describe('solver: hand-checked instances', () => {
 
   it('keeps reserved CPUs out of every cpuset and counts only unreserved CPUs as capacity', () => {
     // 2x8, reserved 0-5 and 8: node 0 keeps CPUs 6-7 (capacity 2), node 1 keeps 9-15 (7).
-    // a (4 x 0.9 = 3.6) only fits node 1; b (2 x 0.9) then fits node 0. All local: 10 x 5.4 = 54.
+    // a (7 x 0.9 = 6.3) only fits node 1; b (2 x 0.9) then only fits node 0. All local: 10 x 8.1 = 81.
     const problem: Problem = {
       topology: syntheticTopology('2x8'),
       reservedCpus: '0-5,8',
-      vms: [vm('a', [0.9, 0.9, 0.9, 0.9], 4096), vm('b', [0.9, 0.9], 2048)],
+      vms: [vm('a', new Array(7).fill(0.9), 4096), vm('b', [0.9, 0.9], 2048)],
     };
     const p = run(problem);
-    expect(nodesOf(p, 'a')).to.deep.equal([1, 1, 1, 1]);
+    expect(nodesOf(p, 'a')).to.deep.equal(new Array(7).fill(1));
     expect(nodesOf(p, 'b')).to.deep.equal([0, 0]);
-    expect(byName(p, 'a').vcpus.map((v) => v.cpuset)).to.deep.equal(['9-15', '9-15', '9-15', '9-15']);
+    expect(byName(p, 'a').vcpus.map((v) => v.cpuset)).to.deep.equal(new Array(7).fill('9-15'));
     expect(byName(p, 'b').emulator.cpuset).to.equal('6-7');
-    expect(p.cost).to.be.closeTo(54, 1e-9);
+    expect(p.cost).to.be.closeTo(81, 1e-9);
     expect(p.status).to.equal('optimal');
   });
 
