@@ -321,9 +321,9 @@ export class VirshBackend implements HostBackend {
   /** MiB per host node from numa_maps; undefined when the pid file or numa_maps cannot be read. */
   private async memoryByNode(name: string): Promise<Record<string, number> | undefined> {
     try {
-      const pid = (await readFile(join(this.pidDir, `${name}.pid`), 'utf8')).trim();
-      if (!/^\d+$/.test(pid)) return undefined;
-      return parseNumaMaps(await readFile(join(this.procDir, pid, 'numa_maps'), 'utf8'));
+      const pid = await readQemuPid(this.pidDir, name);
+      if (pid === undefined) return undefined;
+      return parseNumaMaps(await readFile(join(this.procDir, String(pid), 'numa_maps'), 'utf8'));
     } catch (e) {
       if (e instanceof VirshOutputError) throw e;
       return undefined; // not local, no permission, or the VM stopped meanwhile
@@ -398,6 +398,28 @@ export class VirshBackend implements HostBackend {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * libvirt 9.0 names the pid file after the XML-escaped domain name ("it&apos;s.pid") while the status
+ * XML beside it uses the plain name (seen here with the odd test VM): try both.
+ */
+export function qemuPidFileNames(name: string): string[] {
+  const escaped = name.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+  return [...new Set([`${name}.pid`, `${escaped}.pid`])];
+}
+
+/** The QEMU pid of a running VM from libvirt's pid file; undefined when there is none. */
+export async function readQemuPid(pidDir: string, name: string): Promise<number | undefined> {
+  for (const file of qemuPidFileNames(name)) {
+    try {
+      const text = (await readFile(join(pidDir, file), 'utf8')).trim();
+      if (/^\d+$/.test(text)) return Number(text);
+    } catch {
+      // try the next spelling
+    }
+  }
+  return undefined;
 }
 
 /** dimm XML as attachMemory writes it (exported for tests). */
