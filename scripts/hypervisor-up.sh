@@ -48,7 +48,16 @@ install_packages() {
 [ "${NUMAPLACE_SKIP_INSTALL:-0}" = 1 ] || install_packages
 command -v virsh >/dev/null || die "virsh not found after install"
 
-# --- 2. daemons --------------------------------------------------------------------------------
+# --- 2. /dev/kvm and daemons ----------------------------------------------------------------
+# Without udev, /dev/kvm can be left root-only (0600). QEMU's capability probe (as root) then sees KVM,
+# but libvirt checks /dev/kvm as the QEMU user, finds it unusable and throws its capabilities cache
+# away on EVERY lookup: each define/capabilities re-probes QEMU (4 s idle, over 100 s on a busy host;
+# libvirtd debug log: "KVM was enabled when probing ..., but it is not available now"). Debian's udev
+# rule gives it group kvm, mode 0660; do the same. The test VMs use TCG (type='qemu') either way.
+if [ -c /dev/kvm ] && getent group kvm >/dev/null && [ "$(stat -c '%G %a' /dev/kvm)" != "kvm 660" ]; then
+  log "giving /dev/kvm group kvm, mode 0660 (as udev would)"
+  chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+fi
 running() { pgrep -x "$1" >/dev/null 2>&1; }
 if ! running virtlogd; then log "starting virtlogd"; virtlogd -d; fi
 if ! running libvirtd; then log "starting libvirtd"; libvirtd -d; fi
