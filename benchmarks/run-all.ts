@@ -13,12 +13,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const SUITES: { name: string; script: string; results: string }[] = [
   { name: 'solver', script: 'solver-bench.js', results: 'benchmarks/results/solver.json' },
   { name: 'sim', script: 'sim-bench.js', results: 'benchmarks/results/sim.json' },
+  // Real libvirt (root, scripts/hypervisor-up.sh); prints why and passes when there is none.
+  { name: 'sampling', script: 'sampling-bench.js', results: 'benchmarks/results/sampling.json' },
   { name: 'closed-loop', script: 'closed-loop/run.js', results: 'benchmarks/results/closed-loop.json, benchmarks/results/closed-loop-*.svg' },
 ];
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help')) {
-    process.stdout.write('usage: npm run bench [-- --quick]\nRuns the solver, simulated-host and closed-loop suites in sequence; --quick runs a short version of each.\n');
+    process.stdout.write('usage: npm run bench [-- --quick]\nRuns the solver, simulated-host, sampling (real libvirt; skipped without it) and closed-loop suites in sequence; --quick runs a short version of each.\n');
     return 0;
   }
   const started = Date.now();

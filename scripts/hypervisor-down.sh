@@ -8,7 +8,7 @@ v() { virsh -q -c "$URI" "$@"; }
 # shellcheck disable=SC2016 # literal: part of the VM name (see hypervisor-up.sh)
 ODD_NAME='numaplace-test-it'"'"'s "odd"; $(touch numaplace-pwned) x'
 
-v version >/dev/null 2>&1 || { echo "hypervisor-down: libvirt at $URI does not answer; nothing to do" >&2; exit 0; }
+v list --all --name >/dev/null 2>&1 || { echo "hypervisor-down: libvirt at $URI does not answer; nothing to do" >&2; exit 0; }
 
 # One name per line; names may hold spaces, quotes and ';' and are only ever passed as one argument.
 while IFS= read -r name; do

@@ -11,8 +11,8 @@
  * Both batches are virsh's own command language with every argument quoted (virsh-batch.ts), so a
  * VM name with blanks, quotes, ';' or $(...) is one literal argument. memoryByNode comes from
  * /proc/PID/numa_maps (pid from /run/libvirt/qemu/NAME.pid) on a local qemu:///system URI.
- * `capabilities` costs libvirt 4-9 s here (it rebuilds them): it is fetched on the first cycle (one more
- * process) and again only after `capabilitiesMaxAgeMs`.
+ * `capabilities` can cost libvirt seconds (it re-probes QEMU when its cache is invalid): it is fetched on
+ * the first cycle (one more process) and again only after `capabilitiesMaxAgeMs`.
  * A VM that cannot be read this cycle (vanished mid-cycle, output unreadable) is left out of the
  * sample and listed in `HostSample.skipped`; a failure of the whole batch throws.
  */
@@ -35,7 +35,8 @@ import {
   classifyActionError, DomainGoneError, InvalidRequestError, stderrSaysGone, VirshOutputError,
 } from './virsh-errors.js';
 import { runVirsh, runVirshCapture, VirshError, type VirshCounters, type VirshOptions } from './virsh-exec.js';
-import { capabilityCellIds, parseFreecellCell, topologyFromVirshText } from './virsh-topology-text.js';
+import { CAPABILITIES_TIMEOUT_MS } from './read-topology.js';
+import { capabilityCellIds, topologyFromVirshText } from './virsh-topology-text.js';
 
 export interface VirshBackendOptions {
   /** libvirt URI; undefined means virsh's default. */
@@ -134,7 +135,9 @@ export class VirshBackend implements HostBackend {
   private async hostCapabilities(): Promise<{ xml: string; nodes: number[] }> {
     const now = performance.now();
     if (!this.capabilities || now - this.capabilities.atMs > this.capabilitiesMaxAgeMs) {
-      const xml = await runVirsh(['capabilities'], this.virsh, this.counters);
+      // Slow when libvirt re-probes QEMU (see scripts/hypervisor-up.sh on /dev/kvm): allow what read-topology allows.
+      const timeoutMs = Math.max(this.virsh.timeoutMs ?? 30_000, CAPABILITIES_TIMEOUT_MS);
+      const xml = await runVirsh(['capabilities'], { ...this.virsh, timeoutMs }, this.counters);
       this.capabilities = { xml, nodes: capabilityCellIds(xml), atMs: now };
     }
     return this.capabilities;
@@ -145,12 +148,10 @@ export class VirshBackend implements HostBackend {
   }
 
   private topologyFrom(caps: { xml: string; nodes: number[] }, freecells: string[], stderr: string): HostTopology {
-    const free = new Map<number, number>();
     caps.nodes.forEach((n, i) => {
       if (freecells[i] === '') throw new VirshError(['freecell', '--cellno', String(n)], undefined, stderr || 'empty output');
-      free.set(n, parseFreecellCell(freecells[i], n));
     });
-    return topologyFromVirshText(caps.xml, free, this.source());
+    return topologyFromVirshText(caps.xml, freecells, this.source());
   }
 
   async topology(): Promise<HostTopology> {

@@ -6,7 +6,7 @@ import {
 } from '../../src/host/parse-listings.js';
 import { parseNumaMaps } from '../../src/host/parse-numa-maps.js';
 import { VirshOutputError } from '../../src/host/virsh-errors.js';
-import { capabilityCellIds, parseFreecellCell, topologyFromVirshText } from '../../src/host/virsh-topology-text.js';
+import { capabilityCellIds, topologyFromVirshText } from '../../src/host/virsh-topology-text.js';
 import { fixture } from '../helpers/fake-virsh.js';
 
 const ODD = `numaplace-test-it's "odd"; $(touch numaplace-pwned) x`;
@@ -177,13 +177,13 @@ describe('virsh parsers on real libvirt 9.0 outputs (debian12-libvirt9-tcg)', ()
     it('builds the one-node topology of this machine', () => {
       const caps = fixture('capabilities.xml');
       expect(capabilityCellIds(caps)).to.deep.equal([0]);
-      const free = parseFreecellCell(fixture('freecell-cellno-0.txt'), 0);
-      const t = topologyFromVirshText(caps, new Map([[0, free]]));
+      const cell = fixture('freecell-cellno-0.txt');
+      const t = topologyFromVirshText(caps, [cell]);
       expect(t.nodes).to.have.length(1);
       expect(t.nodes[0].cpus).to.deep.equal([0, 1]);
       expect(t.nodes[0].distances).to.deep.equal({ 0: 10 });
-      expect(t.nodes[0].freeMemoryMiB).to.equal(Math.floor(free / 1024));
-      expect(() => parseFreecellCell('1: 5 KiB', 0)).to.throw(/expected "0: AMOUNT KiB"/);
+      expect(t.nodes[0].freeMemoryMiB).to.equal(Math.floor(Number(/(\d+) KiB/.exec(cell)![1]) / 1024));
+      expect(() => topologyFromVirshText(caps, ['garbage'])).to.throw(/freecell/);
     });
   });
 });
