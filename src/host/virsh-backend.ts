@@ -135,8 +135,9 @@ export class VirshBackend implements HostBackend {
   private async hostCapabilities(): Promise<{ xml: string; nodes: number[] }> {
     const now = performance.now();
     if (!this.capabilities || now - this.capabilities.atMs > this.capabilitiesMaxAgeMs) {
-      // Slow when libvirt re-probes QEMU (see scripts/hypervisor-up.sh on /dev/kvm): allow what read-topology allows.
-      const timeoutMs = Math.max(this.virsh.timeoutMs ?? 30_000, CAPABILITIES_TIMEOUT_MS);
+      // Slow when libvirt re-probes QEMU (see scripts/hypervisor-up.sh on /dev/kvm): unless the caller
+      // chose a timeout, allow what read-topology allows.
+      const timeoutMs = this.virsh.timeoutMs ?? CAPABILITIES_TIMEOUT_MS;
       const xml = await runVirsh(['capabilities'], { ...this.virsh, timeoutMs }, this.counters);
       this.capabilities = { xml, nodes: capabilityCellIds(xml), atMs: now };
     }
