@@ -58,7 +58,12 @@ if [ -c /dev/kvm ] && getent group kvm >/dev/null && [ "$(stat -c '%G %a' /dev/k
   log "giving /dev/kvm group kvm, mode 0660 (as udev would)"
   chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
 fi
-running() { pgrep -x "$1" >/dev/null 2>&1; }
+# By /proc rather than pgrep: procps need not be on a minimal CI image.
+running() {
+  local c
+  for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = "$1" ] && return 0; done
+  return 1
+}
 if ! running virtlogd; then log "starting virtlogd"; virtlogd -d; fi
 if ! running libvirtd; then log "starting libvirtd"; libvirtd -d; fi
 
