@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { InvalidRequestError, LimitationError, DomainGoneError, VirshOutputError } from '../../src/host/virsh-errors.js';
-import { VirshBackend } from '../../src/host/virsh-backend.js';
+import { qemuPidFileNames, readQemuPid, VirshBackend } from '../../src/host/virsh-backend.js';
 import { VirshError } from '../../src/host/virsh-exec.js';
 import { errorFixture, FakeVirsh, fixture, type FakeResponse } from '../helpers/fake-virsh.js';
 
@@ -252,5 +252,25 @@ describe('VirshBackend (fake virsh replaying real outputs)', function () {
       await b.setShares('vm1', 262144, LIVE).catch(() => undefined);
       expect(fake.calls().map((c) => c[6])).to.deep.equal(['cpu_shares=2', 'cpu_shares=262144']);
     });
+  });
+});
+
+describe('QEMU pid files', () => {
+  it('tries the plain and the XML-escaped name (libvirt 9.0 escapes it in the pid file name)', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    expect(qemuPidFileNames(ODD)).to.deep.equal([`${ODD}.pid`, 'numaplace-test-it&apos;s &quot;odd&quot;; $(touch numaplace-pwned) x.pid']);
+    expect(qemuPidFileNames('plain')).to.deep.equal(['plain.pid']);
+    const dir = mkdtempSync(join(tmpdir(), 'numaplace-pid-'));
+    try {
+      writeFileSync(join(dir, qemuPidFileNames(ODD)[1]), '4242\n');
+      expect(await readQemuPid(dir, ODD)).to.equal(4242);
+      expect(await readQemuPid(dir, 'absent')).to.equal(undefined);
+      writeFileSync(join(dir, 'junk.pid'), 'not a pid');
+      expect(await readQemuPid(dir, 'junk')).to.equal(undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
