@@ -3,9 +3,28 @@ import { execa } from 'execa';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
 import { DEFAULT_CONFIG } from '../../src/daemon/config.js';
 
-const cli = (args: string[]) => execa(process.execPath, ['bin/numaplace.js', ...args], { reject: false, stdin: 'ignore' });
+/** The installed binary, as a process (one test: the exit status and streams for real). */
+const spawnCli = (args: string[]) => execa(process.execPath, ['bin/numaplace.js', ...args], { reject: false, stdin: 'ignore' });
+
+/** main() in this process, its output captured (fast). */
+async function cli(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  process.stdout.write = ((c: string) => ((stdout += c), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string) => ((stderr += c), true)) as typeof process.stderr.write;
+  try {
+    const exitCode = await main(args);
+    return { exitCode, stdout: stdout.trimEnd(), stderr: stderr.trimEnd() };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
 
 describe('numaplace config', () => {
   let dir: string;
@@ -29,7 +48,7 @@ describe('numaplace config', () => {
   it('exits 2 with one line naming the file and the key', async () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, '{"metrics": {"port": 0}}');
-    const r = await cli(['config', '--config', file]);
+    const r = await spawnCli(['config', '--config', file]);
     expect(r.exitCode).to.equal(2);
     expect(r.stdout).to.equal('');
     expect(r.stderr).to.equal(`numaplace config: ${file}: metrics.port: got 0, expected an integer from 1 to 65535`);
