@@ -58,6 +58,10 @@ export function makeInstance(spec: InstanceSpec): Problem {
     const memoryMiB = Math.max(256, Math.round((l * memPerLoad * (0.5 + rnd())) / 256) * 256);
     return { name: `vm${String(i).padStart(4, '0')}`, vcpus: r.k, load, memoryMiB };
   });
+  // Memory sizes are random: scale them so the total is exactly the asked share of free memory.
+  const memTotal = vms.reduce((s, v) => s + v.memoryMiB, 0);
+  const memScale = (totalMem * memFrac) / memTotal;
+  for (const v of vms) v.memoryMiB = Math.max(256, Math.floor((v.memoryMiB * memScale) / 256) * 256);
   const problem: Problem = { topology: topo, vms, options: { timeLimitMs: spec.timeLimitMs ?? 1000 } };
   if (spec.withCurrent) placeCurrent(problem, rnd);
   return problem;

@@ -15,7 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { makeInstance, rng, type InstanceSpec } from './instances.js';
+import { makeInstance, type InstanceSpec } from './instances.js';
 import { exactOptimum, type ExactResult } from './highs-exact.js';
 import { numadBaseline, noPinningBaseline, type BaselineResult } from '../solver/baselines.js';
 import { allLocalCost } from '../solver/quality.js';
@@ -111,7 +111,7 @@ async function benchOne(spec: InstanceSpec, runs: number, highsLimitS: number, m
     trueGap: opt !== undefined ? (objective - opt) / opt : null,
     trueExcessGap: opt !== undefined ? (opt - allLocal > 1e-9 ? (objective - opt) / (opt - allLocal) : objective - opt > 1e-9 ? Infinity : 0) : null,
     numadExcess: numad.excess, numadObjective, noPinningExcess: none.excess,
-    vsNumad: numadExcess > 1e-9 ? 1 - ourExcess / numadExcess : null,
+    vsNumad: p.status !== 'infeasible' && numadExcess > 1e-9 ? 1 - ourExcess / numadExcess : null,
     moves: p.moves ?? { vcpus: 0, memoryMiB: 0 },
     violations,
   };
@@ -145,7 +145,8 @@ export async function runSolverBench(opts: SolverBenchOptions = {}): Promise<{ r
   for (const [topology, vms] of sizes) {
     for (const withCurrent of [false, true]) {
       for (const seed of seeds) {
-        const loadFraction = Math.round((0.6 + 0.35 * rng(seed * 1000 + vms)()) * 100) / 100;
+        // 60-95% of capacity, spread over the seeds (golden-ratio steps), the same for both current variants
+        const loadFraction = Math.round((0.6 + 0.35 * ((seed * 0.618034 + vms * 0.137) % 1)) * 100) / 100;
         const spec: InstanceSpec = { topology, vms, loadFraction, memoryFraction: 0.9, withCurrent, seed, timeLimitMs: vms >= 1024 ? 2000 : 1000 };
         const row = await benchOne(spec, runs, opts.full ? 30 : 6, opts.full ? 70_000 : 40_000);
         rows.push(row);
@@ -171,7 +172,7 @@ function header(): string {
 }
 
 function line(r: Row): string {
-  const highs = r.highs ? (r.highs.proven ? `opt ${(r.highs.ms / 1000).toFixed(1)}s` : `unproven`) : 'not run';
+  const highs = r.highs ? (r.highs.proven ? `opt ${(r.highs.ms / 1000).toFixed(1)}s` : r.highs.status === 'Infeasible' ? 'infeasible' : 'unproven') : 'not run';
   return [r.topology, String(r.vms), r.current ? 'yes' : 'no', r.loadFraction.toFixed(2), r.medianMs.toFixed(0), r.maxMs.toFixed(0), r.medianCpuMs.toFixed(0), r.status,
     r.objective.toFixed(1), r.allLocal.toFixed(1), pct(r.provenGap), highs, pct(r.trueGap), pct(r.trueExcessGap), pct(r.vsNumad),
     r.numadExcess.toFixed(1), r.noPinningExcess.toFixed(1), `${r.moves.vcpus}/${r.moves.memoryMiB}`, String(r.violations)]

@@ -111,7 +111,11 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
   return out;
 }
 
-/** The same pipeline, synchronously in this thread, with an optional time budget. */
+/**
+ * The same pipeline, synchronously in this thread, with an optional time budget.
+ * Not protected against the LP library looping forever (only the worker is): for
+ * tests and benchmarks on instances known to behave, never for the daemon.
+ */
 export function solveInProcess(problem: Problem, opts: Partial<Pick<PipelineOptions, 'lpHooks' | 'greedyOnly'>> & { timeLimitMs?: number } = {}): Placement {
   const t0 = performance.now();
   const limit = opts.timeLimitMs ?? problem.options?.timeLimitMs ?? DEFAULTS.timeLimitMs;
