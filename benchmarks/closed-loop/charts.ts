@@ -18,8 +18,10 @@ const COLORS = ['#d62728', '#ff7f0e', '#8c564b', '#7f7f7f', '#1f77b4', '#2ca02c'
 /** Highest ratio shown; a policy far above it is clipped so the others stay readable. */
 function ratioCeiling(all: PolicySeries[]): number {
   const max = Math.max(1.05, ...all.flatMap((s) => s.points.map((p) => p.ratio)));
-  return Math.min(Math.ceil(max * 20) / 20, 2);
+  return Math.min(Math.ceil(max * 10) / 10, 2.5);
 }
+
+const width = (policy: string) => (policy === 'numaplace' ? 3 : 1.6);
 
 export function renderScenarioChart(title: string, subtitle: string, all: PolicySeries[]): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
@@ -44,16 +46,17 @@ export function renderScenarioChart(title: string, subtitle: string, all: Policy
       { type: 'value', gridIndex: 1, min: 0, name: 'simulated minutes', nameLocation: 'middle', nameGap: 24 },
     ],
     yAxis: [
-      { type: 'value', gridIndex: 0, min: 1, max: ratioCeiling(all), splitNumber: 4 },
+      { type: 'value', gridIndex: 0, min: 0.9, max: ratioCeiling(all), splitNumber: 4 },
       { type: 'value', gridIndex: 1, min: 0, max: 1, splitNumber: 4, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}%` } },
     ],
+    // numaplace (last) is drawn on top and thicker, so it stays visible where it meets another line.
     series: all.flatMap((s) => [
       {
-        name: s.policy, type: 'line', xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, lineStyle: { width: 1.6 },
+        name: s.policy, type: 'line', xAxisIndex: 0, yAxisIndex: 0, showSymbol: false, lineStyle: { width: width(s.policy) },
         clip: true, data: s.points.map((p) => [minutes(p), round(p.ratio)]),
       },
       {
-        name: s.policy, type: 'line', xAxisIndex: 1, yAxisIndex: 1, showSymbol: false, lineStyle: { width: 1.6 },
+        name: s.policy, type: 'line', xAxisIndex: 1, yAxisIndex: 1, showSymbol: false, lineStyle: { width: width(s.policy) },
         data: s.points.map((p) => [minutes(p), round(p.locality)]),
       },
     ]),

@@ -92,6 +92,7 @@ export async function runScenario(
     return {
       policy: lane.policy.name,
       figures: summarize(lane.obs),
+      secondHalf: summarize(lane.obs.slice(Math.floor(lane.obs.length / 2))),
       actions: { ...lane.backend.actions },
       hotplugs: { vcpu: lane.backend.vcpuHotplugs, memory: lane.backend.memoryHotplugs },
       ...(c && c.cycles > 0 ? {

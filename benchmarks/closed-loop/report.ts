@@ -17,6 +17,8 @@ export interface DaemonCost {
 export interface PolicyResult {
   policy: string;
   figures: Figures;
+  /** The same figures over the second half of the run only (steady state, start-up transient left out). */
+  secondHalf: Figures;
   /** HostBackend actions the policy issued, by kind. */
   actions: Record<string, number>;
   /** vCPU hot-plugs (setVcpus raising the count) and memory hot-plugs (attachMemory). */
@@ -41,13 +43,13 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const fixed = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
 export function formatTable(results: ScenarioResult[]): string {
-  const head = ['scenario', 'policy', 'quality', '÷opt', 'excess', 'local', 'over(s)', 'vCPU mv', 'MiB migr', 'hotplug', 'cpu ms/cycle', 'peak RSS'];
+  const head = ['scenario', 'policy', 'quality', '÷opt', '÷opt 2nd half', 'excess', 'local', 'over(s)', 'vCPU mv', 'MiB migr', 'hotplug', 'cpu ms/cycle', 'peak RSS'];
   const rows: string[][] = [];
   for (const r of results) {
     for (const p of r.policies) {
       const f = p.figures;
       rows.push([
-        r.scenario, p.policy, fixed(f.quality, 0), fixed(f.ratioToOptimum, 3), fixed(f.excess, 0), pct(f.locality),
+        r.scenario, p.policy, fixed(f.quality, 0), fixed(f.ratioToOptimum, 3), fixed(p.secondHalf.ratioToOptimum, 3), fixed(f.excess, 0), pct(f.locality),
         fixed(f.overloadS, 0), String(f.vcpuMoves), fixed(f.migratedMiB, 0), `${p.hotplugs.vcpu}/${p.hotplugs.memory}`,
         p.daemon ? `${fixed(p.daemon.cpuMsMean)} (p95 ${fixed(p.daemon.cpuMsP95)})` : '',
         p.daemon ? `${fixed(p.daemon.peakRssMiB, 0)} MiB` : '',
@@ -81,8 +83,9 @@ export function checkTargets(results: ScenarioResult[], opts: { steadyScenarios:
   if (np.length === 0) return [{ target: 'numaplace targets', met: false, detail: 'numaplace was not part of this run' }];
   const worstRatio = np.reduce((w, x) => (x.p.figures.ratioToOptimum > w.v ? { v: x.p.figures.ratioToOptimum, s: x.r.scenario } : w), { v: 0, s: '' });
   const overRatio = np.filter((x) => x.p.figures.ratioToOptimum > 1.03).map((x) => `${x.r.scenario} ${fixed(x.p.figures.ratioToOptimum, 3)}`);
-  checks.push({ target: 'quality within 3% of the instantaneous optimum on every scenario', met: overRatio.length === 0,
-    detail: overRatio.length ? `over: ${overRatio.join(', ')}` : `worst ${fixed(worstRatio.v, 3)} (${worstRatio.s})` });
+  const worstHalf = np.reduce((w, x) => (x.p.secondHalf.ratioToOptimum > w.v ? { v: x.p.secondHalf.ratioToOptimum, s: x.r.scenario } : w), { v: 0, s: '' });
+  checks.push({ target: 'quality within 3% of the instantaneous optimum on every scenario (time-averaged over the whole run)', met: overRatio.length === 0,
+    detail: `${overRatio.length ? `over: ${overRatio.join(', ')}` : `worst ${fixed(worstRatio.v, 3)} (${worstRatio.s})`}; second half of each run: worst ${fixed(worstHalf.v, 3)} (${worstHalf.s})` });
   const lowLocal = np.filter((x) => opts.capacityAllows(x.r) && x.p.figures.locality < 0.95).map((x) => `${x.r.scenario} ${pct(x.p.figures.locality)}`);
   checks.push({ target: 'locality >= 95% wherever capacity allows', met: lowLocal.length === 0,
     detail: lowLocal.length ? `below: ${lowLocal.join(', ')}` : `lowest ${pct(Math.min(...np.filter((x) => opts.capacityAllows(x.r)).map((x) => x.p.figures.locality)))}` });

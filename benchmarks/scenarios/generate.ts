@@ -188,10 +188,9 @@ export function scenarioPlans(): ScenarioPlan[] {
     plans.push({ name: `steady-${topology}`, description: `Steady mixed host: ${count} VMs of 1-8 vCPUs, steady and bursty loads`, seed, topology,
       cpuTarget: 0.55, memTarget: 0.55, vms: population(seed, count, 'vm', { maxVcpus: topology === '2x8' ? 4 : 8 }) });
   }
-  {
-    const seed = 201;
-    plans.push({ name: 'diurnal-4x16', description: 'Diurnal swing: 100 VMs, 70% busy by "day", 30% by "night" (one day = 20 simulated minutes)', seed, topology: '4x16',
-      cpuTarget: 0.5, memTarget: 0.5, periodSeconds: 1200, vms: population(seed, 100, 'vm', { roles: ['day', 'day', 'day', 'day', 'day', 'day', 'day', 'night', 'night', 'night'] }) });
+  for (const [topology, count, seed] of [['4x16', 100, 201], ['8x16', 200, 202]] as const) {
+    plans.push({ name: `diurnal-${topology}`, description: `Diurnal swing: ${count} VMs, 70% busy by "day", 30% by "night" (one day = 20 simulated minutes)`, seed, topology,
+      cpuTarget: 0.5, memTarget: 0.5, periodSeconds: 1200, vms: population(seed, count, 'vm', { roles: ['day', 'day', 'day', 'day', 'day', 'day', 'day', 'night', 'night', 'night'] }) });
   }
   {
     const seed = 301;

@@ -95,7 +95,7 @@ describe('closed-loop scenarios', () => {
     const dir = mkdtempSync(join(tmpdir(), 'np-scen-'));
     try {
       const files = generateAll(dir);
-      expect(files.length).to.be.at.least(10);
+      expect(files.length).to.be.at.least(11);
       for (const f of files) {
         const name = f.split('/').pop()!;
         const committed = join('benchmarks', 'scenarios', name);
