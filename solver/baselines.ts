@@ -46,7 +46,13 @@ export function numadBaseline(problem: Problem): BaselineResult {
   const oc = problem.options?.cpuOvercommit ?? DEFAULTS.cpuOvercommit;
   const cpuCap = new Map(nodes.map((n) => [n.id, n.cpus.filter((c) => !reserved.has(c)).length * oc]));
   const cpuFree = new Map(cpuCap);
+  // numad re-places every VM from scratch: the memory the movable VMs hold now counts as free for it
+  // (kinder to numad than reality, where that memory is only freed once it has moved).
   const memFree = new Map(problem.topology.nodes.map((n) => [n.id, n.freeMemoryMiB]));
+  for (const vm of problem.vms) {
+    if (vm.fixed || !vm.current) continue;
+    for (const [k, mib] of Object.entries(vm.current.memoryMiB)) memFree.set(Number(k), (memFree.get(Number(k)) ?? 0) + mib);
+  }
   const placed: PlacedVm[] = new Array(problem.vms.length);
   const load = (v: number) => problem.vms[v].load.reduce((a, b) => a + b, 0);
   problem.vms.forEach((vm, v) => {
