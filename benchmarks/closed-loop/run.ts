@@ -67,7 +67,8 @@ async function main(argv: string[]): Promise<number> {
     const svg = renderScenarioChart(`${e.name}: quality and locality over time`,
       `${r.vms} VMs on ${r.topology}; optimum recomputed every ${e.measureEveryS} s`,
       r.policies.map((p) => ({ policy: p.policy, points: p.series })));
-    writeFileSync(join(out, `closed-loop-${e.name}.svg`), svg);
+    // A quick run writes beside the full run's files, never over them.
+    writeFileSync(join(out, `closed-loop-${e.name}${args.quick ? '-quick' : ''}.svg`), svg);
   }
   const table = formatTable(results);
   const targets = checkTargets(results, {
@@ -85,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
     targets,
     scenarios: results.map((r) => ({ ...r, spec: SUITE.find((s) => s.name === r.scenario) })),
   }, null, 1)}\n`);
-  process.stdout.write(`\nwrote ${file} and ${entries.length} charts (${join(out, 'closed-loop-*.svg')}) in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  process.stdout.write(`\nwrote ${file} and ${entries.length} charts (${join(out, `closed-loop-*${args.quick ? '-quick' : ''}.svg`)}) in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   return 0;
 }
 
