@@ -54,10 +54,18 @@ export function hostMetrics(host: SimulatedHost): HostMetrics {
   for (const vm of host.vms) {
     if (!vm.present) continue;
     const memTotal = [...vm.memByNode.values()].reduce((a, b) => a + b, 0);
-    const memShare = nodeIds.map((id) => (memTotal > 0 ? (vm.memByNode.get(id) ?? 0) / memTotal : 0));
-    for (const [id, mib] of vm.memByNode) used[host.nodeIndex.get(id)!] += mib;
-    // Mean distance of an access from each node to this VM's memory, then the vCPUs' run time per node.
-    const distFrom = D.map((row) => row.reduce((acc, d, mj) => acc + memShare[mj] * d, 0));
+    const memShare = new Float64Array(nodeIds.length);
+    const memAt: [number, number][] = []; // (node index, share) where the VM has memory
+    for (const [id, mib] of vm.memByNode) {
+      const ni = host.nodeIndex.get(id)!;
+      used[ni] += mib;
+      if (memTotal > 0 && mib > 0) {
+        memShare[ni] = mib / memTotal;
+        memAt.push([ni, mib / memTotal]);
+      }
+    }
+    // Mean distance of an access from node ni to this VM's memory.
+    const distFrom = (ni: number) => (memAt.length ? memAt.reduce((acc, [mj, share]) => acc + share * D[ni][mj], 0) : 10);
     const ranOn = new Float64Array(nodeIds.length);
     let demand = 0, granted = 0;
     for (let v = 0; v < vm.vcpusCurrent; v++) {
@@ -76,7 +84,7 @@ export function hostMetrics(host: SimulatedHost): HostMetrics {
       load.push(g);
       vcpuNodes.push(nodeIds[ni]);
       local += g * memShare[ni];
-      dist += g * distFrom[ni];
+      dist += g * distFrom(ni);
     });
     unmet += demand - granted;
     placed.push({ load, vcpuNodes, memoryMiB: Object.fromEntries([...vm.memByNode].map(([n, m]) => [String(n), m])) });
