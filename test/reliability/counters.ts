@@ -1,0 +1,36 @@
+/**
+ * Counters the reliability suites add to, printed and written to benchmarks/results/reliability.json
+ * by a root-level `after` hook once the whole mocha run ends (whatever subset of suites ran).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+
+export const counters = {
+  faultsInjected: 0,
+  faultsSurvived: 0,
+  fuzzInputs: 0,
+  fuzzParsed: 0,
+  fuzzTypedErrors: 0,
+  invariantChecks: 0,
+  soakCycles: 0,
+  soakMemoryTrendMiBPer10kCycles: null as number | null,
+  securityChecks: 0,
+  perFault: {} as Record<string, string>,
+  perParser: {} as Record<string, number>,
+};
+
+let registered = false;
+/** Registers the root `after` hook once (call at module top level of each reliability suite). */
+export function registerReport(): void {
+  if (registered) return;
+  registered = true;
+  after(function () {
+    const out = { at: new Date().toISOString(), ...counters };
+    mkdirSync('benchmarks/results', { recursive: true });
+    writeFileSync('benchmarks/results/reliability.json', JSON.stringify(out, null, 2) + '\n');
+    console.log('\n  reliability report (benchmarks/results/reliability.json):');
+    console.log(`    faults injected ${counters.faultsInjected}, survived ${counters.faultsSurvived}`);
+    console.log(`    fuzz inputs tried ${counters.fuzzInputs} (parsed ${counters.fuzzParsed}, typed errors ${counters.fuzzTypedErrors})`);
+    console.log(`    invariant checks ${counters.invariantChecks}, security checks ${counters.securityChecks}`);
+    console.log(`    soak cycles ${counters.soakCycles}, memory trend ${counters.soakMemoryTrendMiBPer10kCycles?.toFixed(3) ?? 'n/a'} MiB/10k cycles`);
+  });
+}
