@@ -189,7 +189,7 @@ describe('reliability: fuzzed parsers and validators', function () {
     fc.assert(fc.property(jsonInputs(problems), (p) => tryParse('validateProblem', [ProblemError], () => validateProblem(p))), { numRuns: RUNS * 2 });
   });
 
-  const scenarios = ['steady-4x16', 'bursty-2x8'].map((n) => builtinScenario(n)).filter((s) => s !== undefined);
+  const scenarios = ['steady-4x16', 'ramp-saturate-2x8', 'memory-tight-4x16'].map((n) => builtinScenario(n)).filter((s) => s !== undefined);
   it(`parseScenario: ${RUNS * 2} mutated scenarios parse or throw ScenarioError`, () => {
     expect(scenarios.length).to.be.greaterThan(0);
     fc.assert(fc.property(jsonInputs(scenarios), (s) => tryParse('parseScenario', [ScenarioError], () => parseScenario(s, 'fuzz'))), { numRuns: RUNS * 2 });
