@@ -29,15 +29,22 @@ export class FileJournal implements Journal {
     this.path = join(stateDir, JOURNAL_FILE);
   }
 
+  /** Set after a write failed (reported once on stderr); applying goes on without the journal. */
+  lastError: Error | null = null;
+
   record(entry: Omit<JournalEntry, 'at'>): void {
-    if (!this.created) {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    }
-    appendFileSync(this.path, JSON.stringify({ at: new Date().toISOString(), ...entry }) + '\n', { mode: 0o600 });
-    if (!this.created) {
-      // appendFileSync's mode applies only when it creates the file; an older file is tightened too.
-      chmodSync(this.path, 0o600);
-      this.created = true;
+    try {
+      if (!this.created) mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      appendFileSync(this.path, JSON.stringify({ at: new Date().toISOString(), ...entry }) + '\n', { mode: 0o600 });
+      if (!this.created) {
+        // appendFileSync's mode applies only when it creates the file; an older file is tightened too.
+        chmodSync(this.path, 0o600);
+        this.created = true;
+      }
+    } catch (e) {
+      // A journal that cannot be written must not stop a VM half-way through its steps.
+      if (!this.lastError) process.stderr.write(`numaplace: cannot write the journal ${this.path}: ${(e as Error).message}; continuing without it\n`);
+      this.lastError = e as Error;
     }
   }
 }

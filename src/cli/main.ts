@@ -10,6 +10,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   config: { summary: 'check a configuration file and print the effective configuration', load: async () => (await import('./commands/config.js')).command },
   solve: { summary: 'place VMs on NUMA nodes: problem JSON in, placement JSON out', load: async () => (await import('./commands/solve.js')).command },
   topology: { summary: 'show the host NUMA topology', load: async () => (await import('./commands/topology.js')).command },
+  plan: { summary: 'one cycle: print the plan (steps and the gain each brings); nothing applied', load: async () => (await import('./commands/plan.js')).command },
+  apply: { summary: 'one cycle: apply the plan now', load: async () => (await import('./commands/apply.js')).command },
+  run: { summary: 'run the placement daemon', load: async () => (await import('./commands/run.js')).command },
 };
 
 const USAGE = () => `usage: numaplace <command> [options]

@@ -12,7 +12,7 @@
 import cron from 'node-cron';
 import { executePlan, type ActionEvent, type ExecuteResult } from '../apply/executor.js';
 import { FileJournal, type Journal } from '../apply/journal.js';
-import type { HostBackend } from '../host/backend.js';
+import type { HostBackend, HostSample } from '../host/backend.js';
 import type { HotplugStage } from '../hotplug/stage.js';
 import { recordMoves } from '../plan/churn.js';
 import type { PlanOutput } from '../plan/planner.js';
@@ -20,7 +20,7 @@ import type { FailedStep, Quality, Refusal, Step } from '../plan/steps.js';
 import type { Placement } from '../../solver/types.js';
 import { acquireLock, type Lock } from './lock.js';
 import { describeStep, type Logger } from './log.js';
-import { planCycle, type SolveFn } from './plan-cycle.js';
+import { planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
 import { newLoadTracker, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
 import type { Settings } from './settings.js';
 import { freshState, loadState, recordApplied, saveState, type DaemonState } from './state.js';
@@ -47,7 +47,7 @@ export interface CycleReport {
   managedVms: number;
   excludedVms: number;
   deferred: PlanOutput['deferred'];
-  /** Per VM quality numbers of this cycle, for metrics. */
+  /** The planner's output of this cycle. */
   plan?: PlanOutput;
   /**
    * This cycle's hot-plug stage, for metrics: `refusals` (count those with !repeated once each in
@@ -55,6 +55,10 @@ export interface CycleReport {
    * done hot-plugs are the setVcpus / attachMemory steps in `applied`.
    */
   hotplug?: HotplugStage;
+  /** The whole decision of this cycle (problem, placement, hot-plug), for metrics. */
+  decision?: CyclePlan;
+  /** The sample this cycle worked from (absent when sampling failed). */
+  sample?: HostSample;
 }
 
 export interface DaemonCounters {
@@ -203,7 +207,7 @@ export class Daemon {
       this.tracker = t.state;
       if (!warm) {
         this.logger.info('first sample taken; loads need a second one', { vms: sample.vms.length });
-        return this.finish(this.report({ outcome: 'warming-up', startedAtMs }));
+        return this.finish(this.report({ outcome: 'warming-up', startedAtMs, sample }));
       }
       const cp = await planCycle({ sample, loads: t.loads, lastLoads: t.last, settings, churn: this.state.churn, hotplug: this.state.hotplug, solve: this.opts.solve, holdRule: true, clock: this.now });
       const { placement, planned: out, solveMs } = cp;
@@ -260,6 +264,8 @@ export class Daemon {
           deferred: out.deferred,
           plan: out,
           hotplug: cp.hotplug,
+          decision: cp,
+          sample,
         }),
       );
     } catch (e) {

@@ -1,9 +1,10 @@
 /**
- * The part of the configuration (CONFIG-KEYS.md) the planner, executor and loop read.
+ * The part of the configuration (src/daemon/config.ts) the planner, executor and loop read.
  * Typed structurally so they accept the full `Config` of src/daemon/config.ts and tests can
  * pass a small literal built from DEFAULT_SETTINGS.
  */
-import { DEFAULT_HOTPLUG_CONFIG, type HotplugConfig } from '../hotplug/config.js';
+import type { HotplugConfig } from '../hotplug/config.js';
+import { DEFAULT_CONFIG } from './config.js';
 
 export interface ChurnSettings {
   improvementMargin: number;
@@ -32,25 +33,8 @@ export interface Settings {
   hotplug: HotplugConfig;
 }
 
-/** The documented defaults of CONFIG-KEYS.md for the keys above. */
-export const DEFAULT_SETTINGS: Settings = {
-  connect: 'qemu:///system',
-  schedule: '*/10 * * * * *',
-  mode: 'advisory',
-  reservedCpus: '',
-  cpuOvercommit: 1.0,
-  persistConfig: false,
-  churn: { improvementMargin: 0.02, holdCycles: 3, maxVmsPerCycle: 4, memoryMigrationMiBPerCycle: 8192, cooldownCycles: 6 },
-  exclude: { names: [], metadata: true },
-  shares: { enabled: true, perVcpu: 1024, classes: { gold: 2, silver: 1, bronze: 0.5 }, weights: {} },
-  solver: { timeLimitMs: 1000, memoryMoveCostPerGiB: 0.05, vcpuMoveCost: 0.5 },
-  emulator: { housekeepingCpus: '' },
-  load: { windowCycles: 6 },
-  backoff: { initialMs: 10000, maxMs: 300000 },
-  stateDir: '/var/lib/numaplace',
-  log: { format: 'text', level: 'info' },
-  hotplug: DEFAULT_HOTPLUG_CONFIG,
-};
+/** The documented defaults (src/daemon/config.ts). */
+export const DEFAULT_SETTINGS: Settings = DEFAULT_CONFIG;
 
 /** DEFAULT_SETTINGS with some keys replaced (one level deep for the nested groups). */
 export function withSettings(over: { [K in keyof Settings]?: Partial<Settings[K]> | Settings[K] }): Settings {

@@ -1,0 +1,5 @@
+/** `numaplace apply`: one cycle, applied. */
+import type { Command } from '../main.js';
+import { runOneShot } from '../one-shot.js';
+
+export const command: Command = { run: (argv) => runOneShot('apply', argv) };

@@ -1,0 +1,94 @@
+/** `numaplace run`: the daemon. */
+import { mkdtempSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { configFromFlags, DEFAULT_CONFIG, type Config } from '../../daemon/config.js';
+import { LockError } from '../../daemon/lock.js';
+import { createLogger } from '../../daemon/log.js';
+import { Daemon } from '../../daemon/loop.js';
+import { metricsObserver } from '../../daemon/metrics-observer.js';
+import { createMetrics, startMetricsServer, type MetricsServer } from '../../metrics/index.js';
+import { solve } from '../../../solver/solve.js';
+import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from '../args.js';
+import type { Command } from '../main.js';
+import { openHost } from '../open-host.js';
+
+const OPTIONS = { ...HOST_OPTIONS, mode: { type: 'string' }, 'state-dir': { type: 'string' } } as const;
+
+const HELP = `usage: numaplace run [--config FILE] [host options] [--mode advisory|apply] [--state-dir DIR]
+
+Run the placement daemon: every scheduled cycle (config "schedule") it samples the host, solves the
+placement, plans the changes under the churn rules and applies them (--mode apply) or logs them as
+advice (advisory, the default). Metrics on http://ADDRESS:PORT/metrics (config "metrics").
+SIGHUP reloads the configuration file; SIGTERM/SIGINT finish the current VM's steps and exit.
+
+${HOST_OPTIONS_HELP}
+  --mode MODE             advisory (log the plan only) or apply (overrides the config)
+  --state-dir DIR         checkpoint, journal and lock (default: config stateDir; when not root and the
+                          default is kept: $XDG_STATE_HOME/numaplace; with --simulate: a new temp dir)
+`;
+
+/** Where state goes when no --state-dir is given. */
+export function defaultStateDir(config: Config, simulated: boolean, env = process.env, uid = process.getuid?.() ?? 0): string {
+  if (simulated) return mkdtempSync(join(tmpdir(), 'numaplace-simulated-'));
+  if (config.stateDir !== DEFAULT_CONFIG.stateDir || uid === 0) return config.stateDir;
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'numaplace');
+}
+
+export const command: Command = {
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, OPTIONS);
+    if (values.help) {
+      process.stdout.write(HELP);
+      return EXIT_OK;
+    }
+    const config = configFromFlags(values);
+    const logger = createLogger({ format: config.log.format, level: config.log.level });
+    const stateDir = values['state-dir'] ?? defaultStateDir(config, values.simulate !== undefined);
+    const backend = await openHost(values, config);
+    let server: MetricsServer | null = null;
+    const registry = new Registry();
+    const metrics = createMetrics(registry, { processMetrics: true });
+    const daemon = new Daemon({
+      backend,
+      settings: config,
+      solve,
+      logger,
+      stateDir,
+      observer: metricsObserver(metrics),
+      reloadSettings: () => configFromFlags(values),
+    });
+    try {
+      await daemon.start();
+    } catch (e) {
+      await backend.close();
+      if (e instanceof LockError) {
+        process.stderr.write(`numaplace run: ${e.message}\n`);
+        return EXIT_FAILURE;
+      }
+      throw e;
+    }
+    if (config.metrics.enabled) {
+      try {
+        server = await startMetricsServer({
+          registry,
+          address: config.metrics.address,
+          port: config.metrics.port,
+          lastSuccessAtMs: () => metrics.lastSuccessAtMs,
+          // Healthy while cycles complete; a backing-off daemon goes stale after twice the longest backoff.
+          staleAfterSeconds: Math.max(60, (2 * config.backoff.maxMs) / 1000),
+        });
+        const a = server.address();
+        logger.info(`metrics on http://${a.address}:${a.port}/metrics`);
+      } catch (e) {
+        logger.error('cannot start the metrics endpoint; running without it', { address: config.metrics.address, port: config.metrics.port, error: (e as Error).message });
+      }
+    }
+    // Run the first cycle now rather than waiting for the first tick.
+    daemon.tick();
+    await daemon.done();
+    await server?.close();
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,83 @@
+/** Feeds each cycle's report into the Prometheus metrics (src/metrics/). */
+import { distanceMatrix, vmCost } from '../../solver/quality.js';
+import {
+  recordCycle,
+  recordHotplug,
+  recordQuality,
+  recordSolve,
+  recordStepResults,
+  recordVirshStats,
+  setLibvirtUp,
+  setMode,
+  updateNodes,
+  updateVms,
+  type CycleOutcome as MetricsOutcome,
+  type Metrics,
+  type VmFigures,
+} from '../metrics/index.js';
+import type { CycleObserver, CycleReport, Daemon } from './loop.js';
+
+function outcome(r: CycleReport): MetricsOutcome {
+  switch (r.outcome) {
+    case 'ok':
+      return r.failed.length > 0 ? 'partial' : 'success';
+    case 'warming-up':
+    case 'backoff':
+      return 'skipped';
+    default:
+      return 'failure';
+  }
+}
+
+export function metricsObserver(m: Metrics): CycleObserver {
+  return {
+    cycle(r: CycleReport, daemon: Daemon): void {
+      setMode(m, r.mode);
+      recordVirshStats(m, daemon.backend.stats());
+      if (r.outcome !== 'backoff') setLibvirtUp(m, r.outcome !== 'host-error');
+      recordCycle(m, { outcome: outcome(r), durationSeconds: r.durationMs / 1000 });
+      const d = r.decision;
+      const s = r.sample;
+      if (s) {
+        // Node CPU usage: the smoothed load of the vCPUs running there over the node's CPUs.
+        const load = new Map<number, number>();
+        for (const vm of d?.problem.vms ?? []) vm.current?.vcpuNodes.forEach((n, i) => load.set(n, (load.get(n) ?? 0) + (vm.load[i] ?? 0)));
+        updateNodes(
+          m,
+          s.topology.nodes.map((n) => ({ node: n.id, cpuUsageRatio: n.cpus.length ? Math.min(1, (load.get(n.id) ?? 0) / n.cpus.length) : 0, freeMemoryBytes: n.freeMemoryMiB * 1024 * 1024 })),
+        );
+      }
+      if (!d || !s || !r.quality) return;
+      recordQuality(m, r.quality);
+      recordSolve(m, { status: d.placement.status, durationSeconds: d.solveMs / 1000, gapRatio: d.placement.gap ?? null });
+      const skipped = r.mode === 'advisory' ? r.steps : [];
+      recordStepResults(m, { applied: r.applied, failed: r.failed, skipped });
+      for (const a of d.hotplug.steps) if (r.applied.includes(a)) recordHotplug(m, { kind: a.kind === 'setVcpus' ? 'vcpu' : 'memory', result: 'done' });
+      for (const x of d.hotplug.refusals) if (!x.repeated) recordHotplug(m, { kind: x.kind, result: 'refused', reason: x.code });
+      const D = distanceMatrix(s.topology);
+      const guest = new Map(d.hotplug.guest.map((g) => [g.vm, g.guestOnline]));
+      const vms: VmFigures[] = [];
+      for (const p of d.problem.vms) {
+        if (d.excluded.has(p.name)) continue;
+        const total = p.load.reduce((a, b) => a + b, 0);
+        const mem = p.current?.memoryMiB ?? {};
+        const memTotal = Object.values(mem).reduce((a, b) => a + b, 0);
+        const home = Object.entries(mem).sort((a, b) => b[1] - a[1])[0];
+        let local: number | null = null;
+        if (p.current && memTotal > 0 && total > 0) {
+          local = p.current.vcpuNodes.reduce((acc, n, i) => acc + (p.load[i] ?? 0) * ((mem[String(n)] ?? 0) / memTotal), 0) / total;
+        }
+        vms.push({
+          name: p.name,
+          load: total,
+          vcpus: p.vcpus,
+          homeNode: home ? Number(home[0]) : null,
+          localityRatio: local,
+          distanceCost: p.current ? vmCost(D, { load: p.load, vcpuNodes: p.current.vcpuNodes, memoryMiB: mem }) : null,
+          guestVcpusOnline: guest.get(p.name) ?? null,
+        });
+      }
+      updateVms(m, vms);
+    },
+  };
+}
