@@ -191,16 +191,19 @@ function diffVm(input: PlanInput, vm: VmSample, pvm: ProblemVm, place: VmPlaceme
   if (memoryDiffers && wantNodeset !== '') {
     const plannedMem = place.memory.MiB;
     const restrictive = vm.numatune?.mode === 'restrictive';
+    let toMove = 0;
+    const keys = new Set([...Object.keys(curMem), ...Object.keys(plannedMem)]);
+    for (const k of keys) toMove += Math.max(0, (curMem[k] ?? 0) - (plannedMem[k] ?? 0));
     if (restrictive) {
       nodeset = [{ vm: name, kind: 'setNodeset', nodeset: wantNodeset }];
       targetMemory = plannedMem;
-      const keys = new Set([...Object.keys(curMem), ...Object.keys(plannedMem)]);
-      for (const k of keys) memoryMoveMiB += Math.max(0, (curMem[k] ?? 0) - (plannedMem[k] ?? 0));
+      memoryMoveMiB = toMove;
       const before = vmCost(D, { load: pvm.load, vcpuNodes: targetNodes, memoryMiB: curMem });
       const after = vmCost(D, { load: pvm.load, vcpuNodes: targetNodes, memoryMiB: plannedMem });
       nodesetGain = before - after;
       if (memoryMoveMiB > 0.5) nodeChange = true;
-    } else {
+    } else if (toMove > 0.5) {
+      // Only a real memory move is refused: a nodeset text that differs while the memory is already in place is no matter.
       const key = `${vm.uuid} ${wantNodeset}`;
       if (input.churn.refusedNodeset[name] !== key) {
         const mode = vm.numatune?.mode ?? 'strict (libvirt default: no <numatune>)';

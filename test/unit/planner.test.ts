@@ -208,6 +208,13 @@ describe('planner', () => {
     expect(noPersist.refused[0].reason).to.match(/restrictive/);
   });
 
+  it('does not refuse anything for a strict VM whose memory is already where planned', () => {
+    const vm = settled('s', 0, { numatune: null });
+    const out = plan(input([vm], { s: 0 }));
+    expect(out.refused).to.deep.equal([]);
+    expect(out.steps).to.deep.equal([]);
+  });
+
   it('without the hold rule (numaplace apply) moves at once', () => {
     const out = plan(input([split('a', 1, 0)], { a: 0 }, { settings: withSettings({ churn: { holdCycles: 5 } }), holdRule: false }));
     expect(out.moving).to.deep.equal(['a']);
