@@ -20,6 +20,6 @@ export async function openHost(values: HostChoice, cfg: { connect: string; virsh
   }
   // The virsh backend lands on its own branch; resolved at run time so this builds without it.
   const spec = '../host/virsh-backend.js';
-  const mod = (await import(spec)) as { createVirshBackend: (o: { uri: string; timeoutMs: number }) => HostBackend };
-  return mod.createVirshBackend({ uri: cfg.connect, timeoutMs: cfg.virsh.timeoutMs });
+  const mod = (await import(spec)) as { VirshBackend: new (o: { uri: string; timeoutMs: number }) => HostBackend };
+  return new mod.VirshBackend({ uri: cfg.connect, timeoutMs: cfg.virsh.timeoutMs });
 }
