@@ -53,12 +53,17 @@ function affinityOf(vm: string): { vcpus: Map<number, string>; others: string[] 
   return { vcpus, others };
 }
 
+/** `virsh -q emulatorpin` prints just the cpuset ("*: " without -q). */
+function emulatorPin(name: string): string {
+  return virsh('emulatorpin', '--live', '--', name).trim().split(/\s+/).pop()!;
+}
+
 function save(name: string): Saved {
   const pins = virsh('vcpupin', '--live', '--', name)
     .trim()
     .split('\n')
     .map((l) => l.trim().split(/\s+/)[1]);
-  const emulator = /\*:\s*(\S+)/.exec(virsh('emulatorpin', '--live', '--', name))![1];
+  const emulator = emulatorPin(name);
   const shares = /cpu_shares\s*:\s*(\d+)/.exec(virsh('schedinfo', '--live', '--', name))![1];
   const vcpus = Number(virsh('vcpucount', '--live', '--active', '--', name).trim());
   return { name, vcpus, pins, emulator, shares };
@@ -123,7 +128,7 @@ describe('numaplace on real QEMU (qemu:///system)', function () {
     child.kill('SIGTERM');
     await new Promise((r) => child.on('exit', r));
     expect(affinityOf(VM)).to.deep.equal(before);
-    expect(/\*:\s*(\S+)/.exec(virsh('emulatorpin', '--live', '--', VM))![1]).to.equal('0');
+    expect(emulatorPin(VM)).to.equal('0');
     expect(virsh('schedinfo', '--live', '--', VM)).to.match(/cpu_shares\s*:\s*1000/);
   });
 
