@@ -251,7 +251,9 @@ export function sampleToProblem(
     const cells = vm.guestCells
       .map((c) => ({ id: c.id, vcpus: c.cpus.filter((v) => v < vm.vcpusCurrent), memoryMiB: c.memoryMiB }))
       .filter((c) => c.vcpus.length > 0 || c.memoryMiB > 0);
-    if (cells.length > 0) pvm.cells = cells;
+    // A cell whose vCPUs are all offline (not hot-plugged yet) has nothing to place with its memory:
+    // the VM is then placed as a whole rather than cell by cell.
+    if (cells.length > 0 && cells.every((c) => c.vcpus.length > 0)) pvm.cells = cells;
     vms.push(pvm);
   }
   const problem: Problem = {

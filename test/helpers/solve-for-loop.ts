@@ -1,7 +1,7 @@
-/** The placement function the closed-loop tests use. */
+/** The placement function the closed-loop tests use: the real solver (worker thread, hard deadline). */
+import { solve } from '../../solver/solve.js';
 import type { Placement, Problem } from '../../solver/types.js';
-import { greedyPlacement } from './fake-host.js';
 
 export async function solveForLoop(problem: Problem): Promise<Placement> {
-  return greedyPlacement(problem);
+  return solve(problem);
 }

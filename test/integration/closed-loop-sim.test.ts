@@ -43,7 +43,7 @@ describe('closed loop on the simulated host (steady load, bad start)', function 
 
   it('reaches within 2% of the optimum in a bounded number of cycles, moving no VM more than once', async () => {
     const backend = createSimulatedBackend(badScenario(24));
-    const settings = withSettings({ mode: 'apply', churn: { holdCycles: 2, maxVmsPerCycle: 4, cooldownCycles: 6 }, load: { windowCycles: 3 } });
+    const settings = withSettings({ mode: 'apply', churn: { holdCycles: 2, maxVmsPerCycle: 4, cooldownCycles: 6 }, load: { windowCycles: 3 }, solver: { timeLimitMs: 400, memoryMoveCostPerGiB: 0.05, vcpuMoveCost: 0.5 } });
     const daemon = new Daemon({ backend, settings, solve: solveForLoop, logger: memoryLogger('warn'), stateDir: null });
     const moves = new Map<string, number>();
     let prev = signatures(await backend.sample());
