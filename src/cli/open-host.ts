@@ -18,8 +18,6 @@ export async function openHost(values: HostChoice, cfg: { connect: string; virsh
       throw e;
     }
   }
-  // The virsh backend lands on its own branch; resolved at run time so this builds without it.
-  const spec = '../host/virsh-backend.js';
-  const mod = (await import(spec)) as { VirshBackend: new (o: { uri: string; timeoutMs: number }) => HostBackend };
-  return new mod.VirshBackend({ uri: cfg.connect, timeoutMs: cfg.virsh.timeoutMs });
+  const { VirshBackend } = await import('../host/virsh-backend.js');
+  return new VirshBackend({ uri: cfg.connect, timeoutMs: cfg.virsh.timeoutMs });
 }
