@@ -105,11 +105,69 @@ export async function runSoak(opts: { cycles: number; scenario?: string; sampleE
   };
 }
 
+/**
+ * Real-VM soak: the daemon against qemu:///system (the numaplace-test-* VMs and whatever else runs)
+ * in advisory mode (other tests share these VMs), one cycle every `intervalMs` of wall time.
+ */
+export async function runRealSoak(opts: { minutes: number; intervalMs?: number; uri?: string }): Promise<Omit<SoakResult, 'cycleMsByTenth' | 'heapTrendMiBPer10kCycles'> & { cycleMs: { mean: number; p95: number; max: number }; memoryTrendMiBPerHour: number }> {
+  const { VirshBackend } = await import('../src/host/virsh-backend.js');
+  const backend = new VirshBackend({ uri: opts.uri ?? 'qemu:///system', timeoutMs: 30_000 });
+  const logger = memoryLogger();
+  const daemon = new Daemon({ backend, settings: withSettings({ mode: 'advisory' }), logger, stateDir: null, solve: async (p) => solveInProcess(p, { timeLimitMs: 500 }) });
+  let unhandled = 0;
+  const onUnhandled = () => unhandled++;
+  process.on('unhandledRejection', onUnhandled);
+  const outcomes: Record<string, number> = {};
+  const errors: string[] = [];
+  const xs: number[] = [];
+  const rss: number[] = [];
+  const times: number[] = [];
+  const t0 = performance.now();
+  const end = t0 + opts.minutes * 60_000;
+  let c = 0;
+  try {
+    while (performance.now() < end) {
+      const s = performance.now();
+      const r = await daemon.runCycle();
+      times.push(performance.now() - s);
+      c++;
+      outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+      if ((r.outcome === 'error' || r.outcome === 'host-error') && errors.length < 20) errors.push(r.error ?? '?');
+      (logger as unknown as { lines: string[] }).lines.length = 0;
+      xs.push((performance.now() - t0) / 3_600_000);
+      rss.push(process.memoryUsage().rss / 2 ** 20);
+      await new Promise((res) => setTimeout(res, opts.intervalMs ?? 2000));
+    }
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await backend.close();
+  }
+  const from = Math.floor(xs.length / 5);
+  const sorted = [...times].sort((a, b) => a - b);
+  const hourSlope = slope(xs.slice(from), rss.slice(from));
+  return {
+    scenario: 'real qemu:///system (advisory)',
+    cycles: c,
+    outcomes,
+    errors,
+    unhandled,
+    stepsApplied: daemon.counters.stepsApplied,
+    rssMiB: { first: rss[0] ?? 0, last: rss[rss.length - 1] ?? 0, max: Math.max(0, ...rss) },
+    memoryTrendMiBPer10kCycles: c > 0 ? (hourSlope * (xs[xs.length - 1] ?? 0) / c) * 10_000 : 0,
+    memoryTrendMiBPerHour: hourSlope,
+    cycleMs: { mean: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length), p95: sorted[Math.floor(sorted.length * 0.95)] ?? 0, max: sorted[sorted.length - 1] ?? 0 },
+    wallSeconds: (performance.now() - t0) / 1000,
+  };
+}
+
 async function cli(): Promise<void> {
   const { values } = parseArgs({ options: { cycles: { type: 'string', default: '100000' }, scenario: { type: 'string', default: 'gen-2x8-8' }, real: { type: 'boolean', default: false }, minutes: { type: 'string', default: '30' } } });
   if (values.real) {
-    process.stderr.write('bench:soak --real is not implemented yet (real-VM soak); run the simulated soak\n');
-    process.exit(2);
+    const r = await runRealSoak({ minutes: Number(values.minutes) });
+    mkdirSync('benchmarks/results', { recursive: true });
+    writeFileSync('benchmarks/results/soak-real.json', JSON.stringify(r, null, 2) + '\n');
+    console.log(JSON.stringify(r, null, 2));
+    process.exit(r.unhandled === 0 && (r.outcomes.error ?? 0) === 0 ? 0 : 1);
   }
   const r = await runSoak({ cycles: Number(values.cycles), scenario: values.scenario });
   mkdirSync('benchmarks/results', { recursive: true });

@@ -87,7 +87,10 @@ const worldArb: fc.Arbitrary<World> = fc
         guestCells: [{ id: 0, cpus: Array.from({ length: vcpus + 3 }, (_, j) => j), memoryMiB: 256 }],
       } as Parameters<typeof vmSample>[0];
     });
-    for (const v of vms) v.memoryByNode = { [v.numatune!.nodeset!]: v.memoryMiB! };
+    for (const v of vms) {
+      v.memoryByNode = { [v.numatune!.nodeset!]: v.memoryMiB! };
+      v.guestCells = [{ ...v.guestCells![0], memoryMiB: v.memoryMiB! }]; // cells add up to the VM's memory, as libvirt requires
+    }
     const excluded = vms.filter(() => r(4) === 0).map((v) => v.name);
     const loads = Array.from({ length: cycles }, () => vms.map(() => (r(4) === 0 ? r(101) : r(41)) / 100));
     return { topo, reserved, vms, excluded, loads, maxVms, cooldown, maxVcpusCap };
