@@ -153,7 +153,7 @@ export function parseDomainXml(xml: string, what = 'domain XML'): DomainXmlInfo 
   const threadsPerCore = topo === undefined ? 1 : int(attr(topo, 'threads') ?? '1', '<topology threads>');
   const guestCells: GuestCell[] = ((obj(cpu.numa).cell as X[] | undefined) ?? []).map((c, i) => ({
     id: attr(c, 'id') === undefined ? i : int(attr(c, 'id'), '<cell id>'),
-    cpus: parseCpuSet(attr(c, 'cpus') ?? '', { allowEmpty: true }),
+    cpus: parseCpuSet(cpuset(attr(c, 'cpus'), `<cell cpus>`) ?? '', { allowEmpty: true }),
     memoryMiB: mib({ '#text': attr(c, 'memory'), '@unit': attr(c, 'unit') }, '<cell memory>'),
   }));
 

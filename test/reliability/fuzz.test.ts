@@ -159,6 +159,11 @@ describe('reliability: fuzzed parsers and validators', function () {
   fuzzText('parseUuidNameList', virsh(/list-uuid-name/), [VirshOutputError], (s) => parseUuidNameList(s));
   fuzzText('parseNumaMaps', virsh(/numa_maps/), [VirshOutputError], (s) => parseNumaMaps(s));
   fuzzText('parseDomainXml', virsh(/dumpxml/), [VirshOutputError], (s) => parseDomainXml(s));
+  it('parseDomainXml: a garbled guest <cell cpus> is a VirshOutputError naming it (found by this fuzzer)', () => {
+    const xml = readFileSync(join(V, 'debian12-libvirt9-tcg-dumpxml-numa-dimm-live.xml'), 'utf8').replace(/(<cell[^>]*cpus=')[^']*'/, "$1-1'");
+    expect(xml).to.include("cpus='-1'");
+    expect(() => parseDomainXml(xml)).to.throw(VirshOutputError, /<cell cpus>/);
+  });
   fuzzText('parseCpuSet', ['0-3,^1', '0,2-3', '0-127', '1,3,5-7,^6', ''], [CpuSetError], (s) => parseCpuSet(s));
 
   it(`parseSysfs: ${RUNS} mutated sysfs trees parse or throw TopologyError`, async () => {
