@@ -5,7 +5,7 @@
  * cannot be read is reported, set aside as `state.json.corrupt-TIMESTAMP`, and the daemon starts
  * fresh: a bad file never becomes a crash loop.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isChurnState, newChurnState, type ChurnState } from '../plan/churn.js';
 import type { Step } from '../plan/steps.js';
@@ -54,6 +54,7 @@ export interface LoadedState {
 /** Read the checkpoint in `dir`; none -> fresh; corrupt -> set aside, fresh, with `problem` saying so. */
 export function loadState(dir: string, now: Date = new Date()): LoadedState {
   const path = join(dir, STATE_FILE);
+  removeStaleTemps(dir);
   if (!existsSync(path)) return { state: freshState() };
   let why: string;
   try {
@@ -69,6 +70,24 @@ export function loadState(dir: string, now: Date = new Date()): LoadedState {
   const aside = `${path}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
   renameSync(path, aside);
   return { state: freshState(), problem: `checkpoint ${path} is unreadable (${why}); moved it to ${aside} and started fresh` };
+}
+
+/** Temp checkpoints left by a process killed mid-write (the daemon holds the lock when it loads: none is live). */
+function removeStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const f of names) {
+    if (!f.startsWith(`${STATE_FILE}.tmp-`) || f === `${STATE_FILE}.tmp-${process.pid}`) continue;
+    try {
+      unlinkSync(join(dir, f));
+    } catch {
+      // gone already
+    }
+  }
 }
 
 /** Write atomically: temp file in the same directory, fsync, rename, fsync the directory. */
