@@ -88,11 +88,19 @@ describe('numaplace on real QEMU (qemu:///system)', function () {
       this.skip();
     }
     dir = mkdtempSync(join(tmpdir(), 'np-libvirt-'));
-    saved = runningTestVms().map(save);
+    saved = runningTestVms().flatMap((n) => {
+      try {
+        return [save(n)];
+      } catch {
+        return []; // stopped between the list and the read
+      }
+    });
   });
 
   after(() => {
-    for (const s of saved) restore(s);
+    // Other test VMs may have been stopped meanwhile (other suites share libvirt): restore those still running.
+    const running = new Set(runningTestVms());
+    for (const s of saved) if (running.has(s.name)) restore(s);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
