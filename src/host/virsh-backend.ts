@@ -25,6 +25,7 @@ import type { HostTopology } from '../topology/types.js';
 import type { ApplyFlags, DimmSpec, HostBackend, HostSample, VmSample } from './backend.js';
 import { parseDomainXml, type DomainXmlInfo } from './parse-domain-xml.js';
 import { parseGuestVcpus } from '../hotplug/guest-vcpus.js';
+import { dimmXml } from '../hotplug/dimm-xml.js';
 import { parseDomstats, type DomainStats } from './parse-domstats.js';
 import {
   parseDomjobinfo, parseEmulatorpin, parseNumatune, parseSchedinfo, parseUuidList, parseUuidNameList, parseVcpuinfo, parseVcpupin,
@@ -422,12 +423,6 @@ export async function readQemuPid(pidDir: string, name: string): Promise<number 
     }
   }
   return undefined;
-}
-
-/** dimm XML as attachMemory writes it (exported for tests). */
-export function dimmXml(dimm: DimmSpec): string {
-  const source = dimm.sourceNodes === undefined ? '' : `<source><nodemask>${formatCpuSet(parseCpuSet(dimm.sourceNodes))}</nodemask></source>`;
-  return `<memory model='dimm'>${source}<target><size unit='MiB'>${dimm.MiB}</size><node>${dimm.guestNode}</node></target></memory>\n`;
 }
 
 /** The vCPU ids `virsh guestvcpus` reports online; undefined when its output cannot be read. */

@@ -217,7 +217,9 @@ describe('VirshBackend (fake virsh replaying real outputs)', function () {
       expect(call.slice(0, 4)).to.deep.equal(['attach-device', '--domain', 'vm1', '--file']);
       expect(call.slice(5)).to.deep.equal(['--live']);
       expect(existsSync(call[4])).to.equal(false);
-      expect(fake.attachedFiles()).to.equal("<memory model='dimm'><source><nodemask>0</nodemask></source><target><size unit='MiB'>128</size><node>1</node></target></memory>\n");
+      expect(fake.attachedFiles()).to.equal(
+        "<memory model='dimm'>\n  <source>\n    <nodemask>0</nodemask>\n  </source>\n  <target>\n    <size unit='MiB'>128</size>\n    <node>1</node>\n  </target>\n</memory>\n",
+      );
     });
 
     it('map libvirt refusals to typed errors: strict numatune -> LimitationError, not retryable', async () => {
