@@ -4,7 +4,7 @@
 # defines and starts only the numaplace-test-* domains that are not already there / running.
 #
 # Test domains (all persistent, so --config works; 128 MiB, no disk unless said, TCG):
-#   numaplace-test-idle   4 vCPUs max, 1 online, idle in SeaBIOS (no boot device)
+#   numaplace-test-idle   4 vCPUs max, 1 online, idle in SeaBIOS (no boot device), numatune strict
 #   numaplace-test-busy   1 vCPU spinning at 100% on a 512-byte boot sector "jmp $"
 #   numaplace-test-numa   4 vCPUs (2 online), 2 guest NUMA cells, maxMemory 1024 MiB / 16 slots and ACPI
 #                         (memory hot-plug needs all three),
@@ -123,7 +123,10 @@ if [ ! -s "$BUSY_IMG" ]; then
 fi
 chmod 0644 "$BUSY_IMG"   # QEMU runs as libvirt-qemu and must read it
 
-define_xml numaplace-test-idle "$(plain_domain numaplace-test-idle "<vcpu placement='static' current='1'>4</vcpu>" '')"
+# Explicit strict numatune: libvirt refuses a live nodeset change in that mode (a VM with no
+# <numatune> takes one, then is strict; the backend test covers that with its own VM).
+define_xml numaplace-test-idle "$(plain_domain numaplace-test-idle "<vcpu placement='static' current='1'>4</vcpu>
+  <numatune><memory mode='strict' nodeset='0'/></numatune>" '')"
 define_xml numaplace-test-busy "$(plain_domain numaplace-test-busy "<vcpu placement='static'>1</vcpu>" \
   "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$BUSY_IMG'/><target dev='hda' bus='ide'/></disk>")"
 define_xml "$ODD_NAME" "$(plain_domain "$ODD_NAME_XML" "<vcpu placement='static' current='1'>2</vcpu>" '')"

@@ -206,7 +206,9 @@ function diffVm(input: PlanInput, vm: VmSample, pvm: ProblemVm, place: VmPlaceme
       // Only a real memory move is refused: a nodeset text that differs while the memory is already in place is no matter.
       const key = `${vm.uuid} ${wantNodeset}`;
       if (input.churn.refusedNodeset[name] !== key) {
-        const mode = vm.numatune?.mode ?? 'strict (libvirt default: no <numatune>)';
+        const mode = vm.numatune?.nodeset
+          ? vm.numatune.mode
+          : 'strict (no <numatune>: libvirt would take one live nodeset, then keep the VM strict for good)';
         refusal = {
           vm: name,
           reason:

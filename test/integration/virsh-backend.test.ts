@@ -6,7 +6,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBatch, splitBatchOutput } from '../../src/host/virsh-batch.js';
 import { readQemuPid, VirshBackend } from '../../src/host/virsh-backend.js';
@@ -70,6 +71,10 @@ async function cgroupDir(vm: string, controller: string): Promise<string> {
 }
 const inactiveXml = (vm: string) => virsh('dumpxml', '--inactive', '--domain', vm);
 const liveXml = (vm: string) => virsh('dumpxml', '--domain', vm);
+/** A 1-vCPU guest idling in SeaBIOS, with no <numatune>. */
+const plainDomainXml = (name: string) => `<domain type='qemu'><name>${name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <devices><serial type='null'/><memballoon model='none'/></devices></domain>`;
 
 describe('VirshBackend on real libvirt + QEMU (TCG test VMs)', function () {
   this.timeout(180_000);
@@ -204,12 +209,33 @@ describe('VirshBackend on real libvirt + QEMU (TCG test VMs)', function () {
     const mems = (await readFile(join(await cgroupDir(NUMA_VM, 'cpuset'), 'cpuset.mems'), 'utf8')).trim();
     expect(parseCpuSet(mems)).to.include(0);
     const strict = (await b.sample()).vms.find((v) => v.name === IDLE_VM)!;
-    expect(strict.numatune?.mode).to.equal('strict');
-    const err = await b.setNodeset(IDLE_VM, '0', LIVE).then(() => null, (e: unknown) => e as LimitationError);
+    expect(strict.numatune).to.deep.equal({ mode: 'strict', nodeset: '0' });
+    await expectStrictRefusal(IDLE_VM);
+  });
+
+  it('a VM without <numatune> takes ONE live nodeset (libvirt records mode strict), then refuses every change', async () => {
+    // Why the planner never moves such a VM's memory live: the first move would lock it in strict mode.
+    const name = `numaplace-test-nonuma-${process.pid}`;
+    const dir = await mkdtemp(join(tmpdir(), 'numaplace-it-'));
+    try {
+      await writeFile(join(dir, 'dom.xml'), plainDomainXml(name));
+      await virsh('create', '--file', join(dir, 'dom.xml')); // transient: gone when destroyed
+      expect((await b.sample()).vms.find((v) => v.name === name)!.numatune).to.deep.equal({ mode: 'strict', nodeset: null });
+      await b.setNodeset(name, '0', LIVE);
+      expect(await liveXml(name)).to.match(/<memory mode='strict' nodeset='0'\/>/);
+      await expectStrictRefusal(name);
+    } finally {
+      await virsh('destroy', '--domain', name).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  async function expectStrictRefusal(vm: string): Promise<void> {
+    const err = await b.setNodeset(vm, '0', LIVE).then(() => null, (e: unknown) => e as LimitationError);
     expect(err).to.be.instanceOf(LimitationError);
     expect(err!.retryable).to.equal(false);
     expect(err!.message).to.match(/restrictive/).and.match(/limitation of this VM/);
-  });
+  }
 
   it('setVcpus --live --config hot-plugs a vCPU (new CPU n/TCG thread, pinned as set before); attachMemory adds a dimm; VM restored after', async () => {
     const s0 = (await b.sample()).vms.find((v) => v.name === NUMA_VM)!;

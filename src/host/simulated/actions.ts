@@ -76,8 +76,13 @@ export function setNodeset(host: SimulatedHost, name: string, nodeset: string, f
   const missing = nodes.find((n) => !host.nodeIndex.has(n));
   if (missing !== undefined) throw new HostActionError(name, 'setNodeset', `unsupported configuration: NUMA node ${missing} is unavailable`);
   if (!live(vm, 'setNodeset', flags)) return;
-  // libvirt >= 8 changes a running VM's nodeset only in restrictive mode; no <numatune> means strict.
-  if (vm.numatune?.mode !== 'restrictive') {
+  // libvirt 9.0 (measured): a running VM with no <numatune> takes one nodeset, recorded as mode strict;
+  // after that, as in strict mode, a change needs restrictive mode.
+  if (!vm.numatune) {
+    vm.numatune = { mode: 'strict', nodeset: nodes };
+    return;
+  }
+  if (vm.numatune.mode !== 'restrictive') {
     throw new HostLimitationError(name, 'setNodeset', 'Requested operation is not valid: change of nodeset for running domain requires restrictive numa mode');
   }
   vm.numatune = { mode: 'restrictive', nodeset: nodes };

@@ -375,7 +375,8 @@ export class SimulatedHost {
         vcpuPins: vm.pins.map((p) => this.cpusetText(p)),
         vcpuLastCpu: Array.from({ length: max }, (_, v) => (online(v) ? vm.lastCpu[v] ?? this.cpuIds[this.allowedIdx(vm, v)[0]] : null)),
         emulatorPin: this.cpusetText(vm.emulatorPin),
-        numatune: vm.numatune ? { mode: vm.numatune.mode, nodeset: formatCpuSet(vm.numatune.nodeset) } : null,
+        // As `virsh numatune` reports a running VM with no <numatune>.
+        numatune: vm.numatune ? { mode: vm.numatune.mode, nodeset: formatCpuSet(vm.numatune.nodeset) } : { mode: 'strict', nodeset: null },
         memnodes: vm.memnodes.map((m) => ({ ...m })),
         cpuShares: vm.cpuShares,
         guestCells: vm.guestCells.map((c) => ({ ...c, cpus: [...c.cpus] })),
