@@ -1,8 +1,10 @@
 /**
- * Counters the reliability suites add to, printed and written to benchmarks/results/reliability.json
- * by a root-level `after` hook once the whole mocha run ends (whatever subset of suites ran).
+ * Counters the reliability suites add to, printed by a root-level `after` hook once the whole mocha
+ * run ends (whatever subset of suites ran), and written as JSON to $NUMAPLACE_RELIABILITY_REPORT when
+ * set (`npm run test:reliability` sets benchmarks/results/reliability.json; `npm test` writes nothing).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export const counters = {
   faultsInjected: 0,
@@ -24,10 +26,12 @@ export function registerReport(): void {
   if (registered) return;
   registered = true;
   after(function () {
-    const out = { at: new Date().toISOString(), ...counters };
-    mkdirSync('benchmarks/results', { recursive: true });
-    writeFileSync('benchmarks/results/reliability.json', JSON.stringify(out, null, 2) + '\n');
-    console.log('\n  reliability report (benchmarks/results/reliability.json):');
+    const file = process.env.NUMAPLACE_RELIABILITY_REPORT;
+    if (file) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), ...counters }, null, 2) + '\n');
+    }
+    console.log(`\n  reliability report${file ? ` (${file})` : ''}:`);
     console.log(`    faults injected ${counters.faultsInjected}, survived ${counters.faultsSurvived}`);
     console.log(`    fuzz inputs tried ${counters.fuzzInputs} (parsed ${counters.fuzzParsed}, typed errors ${counters.fuzzTypedErrors})`);
     console.log(`    invariant checks ${counters.invariantChecks}, security checks ${counters.securityChecks}`);
