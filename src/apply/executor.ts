@@ -9,7 +9,7 @@ import type { ApplyFlags, HostBackend, HostSample, VmSample } from '../host/back
 import { HostLimitationError } from '../host/errors.js';
 import type { FailedStep, Refusal, Step } from '../plan/steps.js';
 import { formatCpuSet } from '../topology/cpuset.js';
-import type { Journal, JournalResult } from './journal.js';
+import type { Journal, JournalResult, UndoableStep } from './journal.js';
 
 export interface ActionEvent {
   vm: string;
@@ -83,6 +83,32 @@ export function inverseStep(step: Step, vm: VmSample | undefined, sample: HostSa
   }
 }
 
+/** Puts back, last first, what `steps` changed. Returns the steps left applied and why. */
+export async function undoSteps(
+  backend: HostBackend,
+  steps: readonly UndoableStep[],
+  note: (inverse: Step, flags: ApplyFlags, result: 'rolled-back' | 'rollback-failed', error?: string) => void,
+): Promise<{ kept: Step[]; problems: string[] }> {
+  const problems: string[] = [];
+  const kept: Step[] = [];
+  for (const { step, flags, undo } of [...steps].reverse()) {
+    if (typeof undo === 'string') {
+      problems.push(`${step.kind} left applied: ${undo}`);
+      kept.unshift(step);
+      continue;
+    }
+    try {
+      await runStep(backend, undo, flags);
+      note(undo, flags, 'rolled-back');
+    } catch (e) {
+      problems.push(`undoing ${step.kind} failed: ${message(e)}`);
+      kept.unshift(step);
+      note(undo, flags, 'rollback-failed', message(e));
+    }
+  }
+  return { kept, problems };
+}
+
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -101,13 +127,15 @@ export async function executePlan(backend: HostBackend, steps: readonly Step[], 
       continue;
     }
     const vm = sample.vms.find((v) => v.name === name);
-    const done: { step: Step; flags: ApplyFlags }[] = [];
+    const intent = vmSteps.map((step) => ({ step, flags: flagsFor(step, vm, opts.persistConfig), undo: inverseStep(step, vm, sample) }));
+    opts.journal?.record({ vm: name, uuid: vm?.uuid ?? null, begin: intent });
+    const done: UndoableStep[] = [];
     let failure: { step: Step; error: string } | null = null;
-    for (const step of vmSteps) {
-      const flags = flagsFor(step, vm, opts.persistConfig);
+    for (const one of intent) {
+      const { step, flags } = one;
       try {
         await runStep(backend, step, flags);
-        done.push({ step, flags });
+        done.push(one);
         note(name, step, flags, 'applied');
       } catch (e) {
         if (e instanceof HostLimitationError) {
@@ -121,29 +149,14 @@ export async function executePlan(backend: HostBackend, steps: readonly Step[], 
       }
     }
     if (!failure) {
+      opts.journal?.record({ vm: name, end: 'done' });
       result.applied.push(...done.map((d) => d.step));
       result.succeededVms.push(name);
       continue;
     }
     // Undo this VM's applied steps, last first.
-    const problems: string[] = [];
-    const kept: Step[] = [];
-    for (const { step, flags } of [...done].reverse()) {
-      const inv = inverseStep(step, vm, sample);
-      if (typeof inv === 'string') {
-        problems.push(`${step.kind} left applied: ${inv}`);
-        kept.unshift(step);
-        continue;
-      }
-      try {
-        await runStep(backend, inv, flags);
-        note(name, inv, flags, 'rolled-back');
-      } catch (e) {
-        problems.push(`undoing ${step.kind} failed: ${message(e)}`);
-        kept.unshift(step);
-        note(name, inv, flags, 'rollback-failed', message(e));
-      }
-    }
+    const { kept, problems } = await undoSteps(backend, done, (inv, flags, r, error) => note(name, inv, flags, r, error));
+    opts.journal?.record({ vm: name, end: 'failed' });
     result.applied.push(...kept);
     result.failed.push({ step: failure.step, error: problems.length === 0 ? `${failure.error} (earlier steps of ${name} rolled back)` : `${failure.error}; ${problems.join('; ')}` });
     result.failedVms.push(name);

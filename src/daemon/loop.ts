@@ -12,6 +12,7 @@
 import cron from 'node-cron';
 import { executePlan, type ActionEvent, type ExecuteResult } from '../apply/executor.js';
 import { FileJournal, type Journal } from '../apply/journal.js';
+import { findInterrupted, readJournalTail, recoverInterrupted, type InterruptedApply, type RecoveryOutcome } from '../apply/recovery.js';
 import type { HostBackend, HostSample } from '../host/backend.js';
 import type { HotplugStage } from '../hotplug/stage.js';
 import { recordMoves } from '../plan/churn.js';
@@ -73,6 +74,8 @@ export interface DaemonCounters {
 /** Receives every cycle's report (the metrics module implements it). */
 export interface CycleObserver {
   cycle(report: CycleReport, daemon: Daemon): void;
+  /** VMs found half-applied at start, and what was done about them. */
+  recovered?(outcomes: readonly RecoveryOutcome[]): void;
 }
 
 export interface DaemonOptions {
@@ -103,6 +106,8 @@ export class Daemon {
   private task: { stop(): void | Promise<void>; destroy?(): void | Promise<void> } | null = null;
   private lock: Lock | null = null;
   private journal: Journal | undefined;
+  /** Half-applied VMs from a previous process, put back before the next plan is applied. */
+  private interrupted: InterruptedApply[] = [];
   private signalHandlers: [NodeJS.Signals, () => void][] = [];
   private finished: Promise<void> | null = null;
   private resolveFinished: (() => void) | null = null;
@@ -187,6 +192,7 @@ export class Daemon {
     }
     let sample;
     try {
+      await this.recoverInterrupted();
       sample = await this.backend.sample();
     } catch (e) {
       this.counters.hostErrors++;
@@ -276,6 +282,24 @@ export class Daemon {
     }
   }
 
+  /** Put back the VMs a killed predecessor left half-applied; throws (to back off) when the host cannot be reached. */
+  private async recoverInterrupted(): Promise<void> {
+    if (this.interrupted.length === 0 || !this.journal) return;
+    const outcomes = await recoverInterrupted(this.backend, this.interrupted, this.journal);
+    this.interrupted = [];
+    for (const o of outcomes) {
+      const fields = { vm: o.vm, began: o.at, undone: o.undone, problems: o.problems.join('; ') || undefined };
+      if (o.result === 'rolled-back') this.logger.info('interrupted apply rolled back to the old settings', fields);
+      else if (o.result === 'partial') this.logger.error('interrupted apply only partly rolled back', fields);
+      else this.logger.warn('interrupted apply left alone', fields);
+    }
+    try {
+      this.opts.observer?.recovered?.(outcomes);
+    } catch (e) {
+      this.logger.error('metrics observer failed', { error: (e as Error).message });
+    }
+  }
+
   private logAction(a: ActionEvent): void {
     const level = a.result === 'applied' || a.result === 'rolled-back' ? 'info' : a.result === 'refused' ? 'warn' : 'error';
     this.logger.log(level, describeStep(a.step), { vm: a.vm, step: a.step.kind, result: a.result, error: a.error });
@@ -324,6 +348,10 @@ export class Daemon {
       const loaded = loadState(this.opts.stateDir);
       if (loaded.problem) this.logger.error(loaded.problem);
       this.state = loaded.state;
+      if (this.journal instanceof FileJournal) this.interrupted = findInterrupted(readJournalTail(this.journal.path));
+      if (this.interrupted.length) {
+        this.logger.warn('the last run stopped in the middle of applying; those VMs go back to their old settings first', { vms: this.interrupted.map((i) => i.vm).join(',') });
+      }
     }
     this.finished = new Promise((r) => (this.resolveFinished = r));
     this.schedule();

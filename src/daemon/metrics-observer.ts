@@ -3,6 +3,7 @@ import { distanceMatrix, vmCost } from '../../solver/quality.js';
 import {
   recordCycle,
   recordHotplug,
+  recordInterruptedApply,
   recordQuality,
   recordSolve,
   recordStepResults,
@@ -31,6 +32,9 @@ function outcome(r: CycleReport): MetricsOutcome {
 
 export function metricsObserver(m: Metrics): CycleObserver {
   return {
+    recovered(outcomes) {
+      for (const o of outcomes) recordInterruptedApply(m, o.result);
+    },
     cycle(r: CycleReport, daemon: Daemon): void {
       setMode(m, r.mode);
       recordVirshStats(m, daemon.backend.stats());

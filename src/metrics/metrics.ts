@@ -13,6 +13,7 @@ import type { HotplugKind, RefusalCode } from '../hotplug/refusal.js';
 import { STEP_KINDS, type StepKind } from '../plan/steps.js';
 
 export const STEP_RESULTS = ['applied', 'failed', 'skipped', 'refused'] as const;
+export const RECOVERY_RESULTS = ['rolled-back', 'partial', 'left'] as const;
 export type StepResult = (typeof STEP_RESULTS)[number];
 
 /** success: the cycle ran and every step it tried was applied (or there were none); partial: some steps failed;
@@ -89,6 +90,7 @@ export interface Metrics {
   readonly virshErrors: Counter;
   readonly libvirtUp: Gauge;
   readonly hotplugs: Counter<'kind' | 'result' | 'reason'>;
+  readonly interruptedApplies: Counter<'result'>;
   readonly mode: Gauge<'mode'>;
   /** VM names that currently have series (what syncVms compares against). */
   readonly vms: Set<string>;
@@ -141,6 +143,7 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     virshErrors: new Counter({ name: 'numaplace_virsh_errors_total', help: 'virsh commands that failed or timed out.', registers }),
     libvirtUp: gauge('numaplace_libvirt_up', '1 when the last cycle reached libvirt, 0 when it could not.'),
     hotplugs: new Counter({ name: 'numaplace_hotplug_total', help: 'Hot-plug decisions by kind (vcpu, memory), result (done, refused) and reason code (none when done).', labelNames: ['kind', 'result', 'reason'], registers }),
+    interruptedApplies: new Counter({ name: 'numaplace_interrupted_applies_total', help: 'VMs found half-applied at start (the daemon died mid-apply), by what recovery did: rolled-back, partial (some steps could not be undone), left (VM gone or replaced).', labelNames: ['result'], registers }),
     mode: gauge('numaplace_mode', 'Operating mode: 1 for the current mode (advisory or apply), 0 for the other.', ['mode']),
     vms: new Set(),
     nodes: new Set(),
@@ -153,6 +156,7 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
   for (const outcome of CYCLE_OUTCOMES) m.cycles.inc({ outcome }, 0);
   for (const kind of HOTPLUG_KINDS) m.hotplugs.inc({ kind, result: 'done', reason: 'none' }, 0);
   for (const status of SOLVER_STATUSES) m.solverStatus.set({ status }, 0);
+  for (const result of RECOVERY_RESULTS) m.interruptedApplies.inc({ result }, 0);
   m.solverGap.remove({});
   m.libvirtUp.set(0);
   if (opts.processMetrics) {
@@ -351,4 +355,8 @@ export function hotplugReasonLabel(code: string): string {
 export function recordHotplug(m: Metrics, h: { kind: HotplugKindLabel; result: 'done' } | { kind: HotplugKindLabel; result: 'refused'; reason: string }): void {
   const reason = h.result === 'done' ? 'none' : hotplugReasonLabel(h.reason);
   m.hotplugs.inc({ kind: h.kind, result: h.result, reason });
+}
+
+export function recordInterruptedApply(m: Metrics, result: (typeof RECOVERY_RESULTS)[number]): void {
+  m.interruptedApplies.inc({ result });
 }

@@ -48,6 +48,8 @@ export class FakeBackend implements HostBackend {
   readonly kind = 'simulated' as const;
   calls: Call[] = [];
   failAt: Set<number> = new Set();
+  /** The n-th call (1-based) takes effect and then never returns. */
+  hangAt: Set<number> = new Set();
   failWith: (call: Call) => Error = (c) => new Error(`injected failure of ${c.kind} on ${c.vm}`);
   atMs = 0;
   private n = 0;
@@ -78,30 +80,32 @@ export class FakeBackend implements HostBackend {
     if (!v) throw new Error(`no VM ${name}`);
     return v;
   }
-  private call(kind: string, vm: string, args: unknown[], flags: ApplyFlags, apply: (v: VmSample) => void) {
+  private call(kind: string, vm: string, args: unknown[], flags: ApplyFlags, apply: (v: VmSample) => void): Promise<void> | void {
     const c = { kind, vm, args, flags };
     this.n++;
     this.calls.push(c);
     if (this.failAt.has(this.n)) throw this.failWith(c);
     if (flags.live) apply(this.vm(vm));
+    // Took effect, and the caller never hears back: a process killed while virsh ran.
+    if (this.hangAt.has(this.n)) return new Promise<never>(() => {});
   }
   async pinVcpu(vm: string, vcpu: number, cpuset: string, flags: ApplyFlags) {
-    this.call('pinVcpu', vm, [vcpu, cpuset], flags, (v) => (v.vcpuPins[vcpu] = cpuset));
+    return this.call('pinVcpu', vm, [vcpu, cpuset], flags, (v) => (v.vcpuPins[vcpu] = cpuset));
   }
   async pinEmulator(vm: string, cpuset: string, flags: ApplyFlags) {
-    this.call('pinEmulator', vm, [cpuset], flags, (v) => (v.emulatorPin = cpuset));
+    return this.call('pinEmulator', vm, [cpuset], flags, (v) => (v.emulatorPin = cpuset));
   }
   async setNodeset(vm: string, nodeset: string, flags: ApplyFlags) {
-    this.call('setNodeset', vm, [nodeset], flags, (v) => (v.numatune = { mode: v.numatune?.mode ?? 'strict', nodeset }));
+    return this.call('setNodeset', vm, [nodeset], flags, (v) => (v.numatune = { mode: v.numatune?.mode ?? 'strict', nodeset }));
   }
   async setShares(vm: string, shares: number, flags: ApplyFlags) {
-    this.call('setShares', vm, [shares], flags, (v) => (v.cpuShares = shares));
+    return this.call('setShares', vm, [shares], flags, (v) => (v.cpuShares = shares));
   }
   async setVcpus(vm: string, count: number, flags: ApplyFlags) {
-    this.call('setVcpus', vm, [count], flags, (v) => (v.vcpusCurrent = count));
+    return this.call('setVcpus', vm, [count], flags, (v) => (v.vcpusCurrent = count));
   }
   async attachMemory(vm: string, dimm: DimmSpec, flags: ApplyFlags) {
-    this.call('attachMemory', vm, [dimm], flags, (v) => (v.memoryMiB += dimm.MiB));
+    return this.call('attachMemory', vm, [dimm], flags, (v) => (v.memoryMiB += dimm.MiB));
   }
   stats() {
     return { calls: this.n, errors: 0 };

@@ -62,7 +62,7 @@ describe('executor', () => {
       // b still applied
       expect(r.applied).to.deep.equal(steps.slice(5));
       expect(h.vms[1].cpuShares).to.equal(2048);
-      expect(journal.entries.filter((e) => e.result === 'rolled-back')).to.have.length(n - 1);
+      expect(journal.entries.filter((e) => 'result' in e && e.result === 'rolled-back')).to.have.length(n - 1);
     });
   }
 
@@ -110,7 +110,13 @@ describe('executor', () => {
       const journal = new FileJournal(dir);
       await executePlan(h, steps, await h.sample(), { persistConfig: false, journal });
       const lines = readFileSync(journal.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      expect(lines.map((l) => `${l.vm}:${l.step.kind}:${l.result}`)).to.deep.equal(['a:pinVcpu:applied', 'a:pinVcpu:failed', 'a:pinVcpu:rolled-back', 'b:pinVcpu:applied', 'b:setShares:applied']);
+      const what = (l: Record<string, any>) => ('begin' in l ? `${l.vm}:begin ${l.begin.length}` : 'end' in l ? `${l.vm}:end ${l.end}` : `${l.vm}:${l.step.kind}:${l.result}`);
+      expect(lines.map(what)).to.deep.equal([
+        'a:begin 5', 'a:pinVcpu:applied', 'a:pinVcpu:failed', 'a:pinVcpu:rolled-back', 'a:end failed',
+        'b:begin 2', 'b:pinVcpu:applied', 'b:setShares:applied', 'b:end done',
+      ]);
+      // The intent carries how to undo each step: the sampled settings.
+      expect(lines[0].begin[0].undo).to.deep.include({ kind: 'pinVcpu' });
       expect(statSync(journal.path).mode & 0o777).to.equal(0o600);
     } finally {
       rmSync(dir, { recursive: true, force: true });
