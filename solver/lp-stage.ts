@@ -32,9 +32,24 @@ export interface LpCallbacks {
 /** Limits that keep the library inside the sizes it was measured to handle well. */
 const LIMITS = { masterItems: 320, milpVars: 120, milpItems: 40, cgRounds: 30 };
 
+/** Each implicit (cpu node a, memory node b) column of an item with its cost + price . use. */
+function forEachPair(m: Model, item: Item, lam: number[], visit: (v: number, a: number, b: number) => void): void {
+  if (!item.pairs) return;
+  const N = m.N;
+  for (let a = 0; a < N; a++) {
+    if (!item.pairCpuOk[a]) continue;
+    const pa = lam[a] * item.pairCpuUse[a] + lam[N + a] * item.pairCoreUse[a] + item.vcpuMoveTo[a];
+    const Da = m.D[a];
+    for (let b = 0; b < N; b++) {
+      if (!item.pairMemOk[b]) continue;
+      const q = item.memoryMiB > 0 ? item.load * Da[b] : item.load * 10;
+      visit(q + pa + item.memMoveTo[b] + lam[2 * N + b] * item.memGrowTo[b], a, b);
+    }
+  }
+}
+
 /** Min over all columns of an item of cost + price . use, and the k best columns (explicit + pairs). */
 export function price(m: Model, item: Item, i: number, lam: number[], k = 1, within?: number): { min: number; cols: Column[]; all?: Column[] } {
-  const N = m.N;
   if (k === 1 && within === undefined) {
     // hot path (Lagrangian bound, subgradient): no allocation per pair
     let min = Infinity, bestA = -1, bestB = -1;
@@ -43,19 +58,9 @@ export function price(m: Model, item: Item, i: number, lam: number[], k = 1, wit
       const v = c.cost + c.use.reduce((s, [r, a]) => s + lam[r] * a, 0);
       if (v < min) { min = v; bestEx = c; }
     }
-    if (item.pairs) {
-      for (let a = 0; a < N; a++) {
-        if (!item.pairCpuOk[a]) continue;
-        const pa = lam[a] * item.pairCpuUse[a] + lam[N + a] * item.pairCoreUse[a] + item.vcpuMoveTo[a];
-        const Da = m.D[a];
-        for (let b = 0; b < N; b++) {
-          if (!item.pairMemOk[b]) continue;
-          const q = item.memoryMiB > 0 ? item.load * Da[b] : item.load * 10;
-          const v = q + pa + item.memMoveTo[b] + lam[2 * N + b] * item.memGrowTo[b];
-          if (v < min) { min = v; bestA = a; bestB = b; bestEx = undefined; }
-        }
-      }
-    }
+    forEachPair(m, item, lam, (v, a, b) => {
+      if (v < min) { min = v; bestA = a; bestB = b; bestEx = undefined; }
+    });
     const col = bestEx ?? (bestA >= 0 ? pairColumn(m, item, i, bestA, bestB) : undefined);
     return { min, cols: col ? [col] : [] };
   }
@@ -64,19 +69,7 @@ export function price(m: Model, item: Item, i: number, lam: number[], k = 1, wit
     const v = c.cost + c.use.reduce((s, [r, a]) => s + lam[r] * a, 0);
     found.push([v, () => c]);
   }
-  if (item.pairs) {
-    for (let a = 0; a < N; a++) {
-      if (!item.pairCpuOk[a]) continue;
-      const pa = lam[a] * item.pairCpuUse[a] + lam[N + a] * item.pairCoreUse[a] + item.vcpuMoveTo[a];
-      const Da = m.D[a];
-      for (let b = 0; b < N; b++) {
-        if (!item.pairMemOk[b]) continue;
-        const q = item.memoryMiB > 0 ? item.load * Da[b] : item.load * 10;
-        const v = q + pa + item.memMoveTo[b] + lam[2 * N + b] * item.memGrowTo[b];
-        found.push([v, () => pairColumn(m, item, i, a, b)]);
-      }
-    }
-  }
+  forEachPair(m, item, lam, (v, a, b) => found.push([v, () => pairColumn(m, item, i, a, b)]));
   let min = Infinity;
   for (const [v] of found) if (v < min) min = v;
   found.sort((x, y) => x[0] - y[0]);

@@ -40,6 +40,9 @@ function formatText(name: 'plan' | 'apply', cp: CyclePlan, result: PlanResult): 
   const lines: string[] = [];
   const q = result.quality;
   lines.push(`quality (load-weighted NUMA distance, lower is better): now ${round(q.now)}, planned ${round(q.planned)}, all-local ${round(q.allLocal)}`);
+  if (cp.placement.status === 'infeasible') {
+    lines.push(`no feasible placement (${cp.placement.reason ?? 'no reason given'}): every VM stays on its nodes; only pins on reserved or offline CPUs are put right`);
+  }
   if (result.steps.length === 0) lines.push('nothing to do: the host is as planned');
   else {
     lines.push(`${result.steps.length} step(s):`);

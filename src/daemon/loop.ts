@@ -218,7 +218,7 @@ export class Daemon {
       const cp = await planCycle({ sample, loads: t.loads, lastLoads: t.last, settings, churn: this.state.churn, hotplug: this.state.hotplug, solve: this.opts.solve, holdRule: true, clock: this.now });
       const { placement, planned: out, solveMs } = cp;
       for (const n of cp.notes) this.logger.warn(n);
-      if (placement.status === 'infeasible') this.logger.warn('no feasible placement; only tidying this cycle', { reason: placement.reason });
+      if (placement.status === 'infeasible') this.logger.warn('no feasible placement; VMs stay on their nodes, only pins on reserved or offline CPUs are put right', { reason: placement.reason });
       for (const v of out.violations) this.logger.info('correcting now', { vm: v.vm, why: v.reason });
       for (const r of out.refused) this.logger.warn('refused', { vm: r.vm, reason: r.reason });
       for (const l of cp.hotplug.log) this.logger.log(l.level, l.message, l.fields);

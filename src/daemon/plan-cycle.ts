@@ -7,6 +7,7 @@ import { hotplugStage, type HotplugStage } from '../hotplug/stage.js';
 import type { HotplugState } from '../hotplug/state.js';
 import type { ChurnState } from '../plan/churn.js';
 import { plan as makePlan, type PlanOutput } from '../plan/planner.js';
+import { stayPlacement } from '../plan/stay.js';
 import type { Refusal, Step } from '../plan/steps.js';
 import type { Placement, Problem } from '../../solver/types.js';
 import { sampleToProblem } from './sample-to-problem.js';
@@ -49,7 +50,9 @@ export async function planCycle(args: {
   const t0 = clock();
   const placement = await args.solve(problem);
   const solveMs = clock() - t0;
-  const planned = makePlan({ sample: args.sample, problem, placement, excluded: built.excluded, settings: args.settings, churn: args.churn, holdRule: args.holdRule, fresh });
+  // No placement: VMs stay on their nodes, and only what breaks a hard rule (a reserved CPU) is put right.
+  const stay = placement.status === 'infeasible' ? stayPlacement(problem, args.sample, placement.reason ?? 'no feasible placement') : null;
+  const planned = makePlan({ sample: args.sample, problem, placement: stay ?? placement, excluded: built.excluded, settings: args.settings, churn: args.churn, holdRule: args.holdRule, fresh });
   return {
     steps: [...hp.steps, ...planned.steps],
     gains: [...hp.steps.map(() => 0), ...planned.gains],
@@ -63,3 +66,4 @@ export async function planCycle(args: {
     solveMs,
   };
 }
+
