@@ -2,7 +2,6 @@
 import { distanceMatrix, vmCost } from '../../solver/quality.js';
 import {
   recordCycle,
-  recordHotplug,
   recordInterruptedApply,
   recordQuality,
   recordSolve,
@@ -16,6 +15,7 @@ import {
   type Metrics,
   type VmFigures,
 } from '../metrics/index.js';
+import { recordHotplugCycle } from '../hotplug/metrics.js';
 import type { CycleObserver, CycleReport, Daemon } from './loop.js';
 
 function outcome(r: CycleReport): MetricsOutcome {
@@ -56,10 +56,8 @@ export function metricsObserver(m: Metrics): CycleObserver {
       recordSolve(m, { status: d.placement.status, durationSeconds: d.solveMs / 1000, gapRatio: d.placement.gap ?? null });
       const skipped = r.mode === 'advisory' ? r.steps : [];
       recordStepResults(m, { applied: r.applied, failed: r.failed, skipped });
-      for (const a of d.hotplug.steps) if (r.applied.includes(a)) recordHotplug(m, { kind: a.kind === 'setVcpus' ? 'vcpu' : 'memory', result: 'done' });
-      for (const x of d.hotplug.refusals) if (!x.repeated) recordHotplug(m, { kind: x.kind, result: 'refused', reason: x.code });
+      const guest = recordHotplugCycle(m, { applied: r.applied, hotplug: d.hotplug }).guestVcpusOnline;
       const D = distanceMatrix(s.topology);
-      const guest = new Map(d.hotplug.guest.map((g) => [g.vm, g.guestOnline]));
       const vms: VmFigures[] = [];
       for (const p of d.problem.vms) {
         if (d.excluded.has(p.name)) continue;

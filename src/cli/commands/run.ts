@@ -8,7 +8,7 @@ import { LockError } from '../../daemon/lock.js';
 import { createLogger } from '../../daemon/log.js';
 import { Daemon } from '../../daemon/loop.js';
 import { metricsObserver } from '../../daemon/metrics-observer.js';
-import { createMetrics, startMetricsServer, type MetricsServer } from '../../metrics/index.js';
+import { createMetrics, healthStaleAfterSeconds, startMetricsServer, type MetricsServer } from '../../metrics/index.js';
 import { solve } from '../../../solver/solve.js';
 import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from '../args.js';
 import type { Command } from '../main.js';
@@ -76,8 +76,8 @@ export const command: Command = {
           address: config.metrics.address,
           port: config.metrics.port,
           lastSuccessAtMs: () => metrics.lastSuccessAtMs,
-          // Healthy while cycles complete; a backing-off daemon goes stale after twice the longest backoff.
-          staleAfterSeconds: Math.max(60, (2 * config.backoff.maxMs) / 1000),
+          // Healthy while cycles complete: stale after three missed cycles and a minute (libvirt down counts).
+          staleAfterSeconds: healthStaleAfterSeconds(config.schedule),
         });
         const a = server.address();
         logger.info(`metrics on http://${a.address}:${a.port}/metrics`);
