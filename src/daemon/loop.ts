@@ -220,6 +220,7 @@ export class Daemon {
       for (const n of cp.notes) this.logger.warn(n);
       if (placement.status === 'infeasible') this.logger.warn('no feasible placement; VMs stay on their nodes, only pins on reserved or offline CPUs are put right', { reason: placement.reason });
       for (const v of out.violations) this.logger.info('correcting now', { vm: v.vm, why: v.reason });
+      for (const r of cp.busy) this.logger.warn('left alone this cycle', { vm: r.vm, reason: r.reason });
       for (const r of out.refused) this.logger.warn('refused', { vm: r.vm, reason: r.reason });
       for (const l of cp.hotplug.log) this.logger.log(l.level, l.message, l.fields);
       for (const d of out.deferred) this.logger.debug('move waits', { vm: d.vm, why: d.reason });

@@ -26,6 +26,8 @@ export interface CyclePlan {
   problem: Problem;
   excluded: ReadonlyMap<string, string>;
   notes: string[];
+  /** VMs left alone this cycle because a libvirt job runs on them (also in `refused`). */
+  busy: Refusal[];
   planned: PlanOutput;
   hotplug: HotplugStage;
   solveMs: number;
@@ -56,11 +58,12 @@ export async function planCycle(args: {
   return {
     steps: [...hp.steps, ...planned.steps],
     gains: [...hp.steps.map(() => 0), ...planned.gains],
-    refused: [...planned.refused, ...hp.refused],
+    refused: [...built.busy, ...planned.refused, ...hp.refused],
     placement,
     problem,
     excluded: built.excluded,
     notes: built.notes,
+    busy: built.busy,
     planned,
     hotplug: hp,
     solveMs,

@@ -9,6 +9,8 @@
  */
 import type { HostSample, VmSample } from '../host/backend.js';
 import type { Problem, ProblemVm } from '../../solver/types.js';
+import { jobRunning } from '../hotplug/vcpu-decision.js';
+import type { Refusal } from '../plan/steps.js';
 import { parseCpuSet } from '../topology/cpuset.js';
 import type { HostTopology } from '../topology/types.js';
 import type { Settings } from './settings.js';
@@ -219,6 +221,14 @@ export interface ProblemBuild {
   excluded: Map<string, string>;
   /** Things the sample did not tell, said once per build (e.g. an excluded VM whose vCPUs are nowhere known). */
   notes: string[];
+  /** VMs left alone this cycle (fixed in the problem, no steps) because a libvirt job (migration, save, dump, snapshot) runs on them. */
+  busy: Refusal[];
+}
+
+/** Why a VM with a running libvirt job is left alone this cycle, or null when no job runs. */
+export function jobReason(vm: VmSample): string | null {
+  if (!jobRunning(vm.job)) return null;
+  return `a libvirt job (${vm.job}) is running on it (migration, save, dump or snapshot): left alone until the job ends`;
 }
 
 /** Build the solver's Problem from a sample and the smoothed loads (VMs without a load yet count as idle). */
@@ -231,11 +241,18 @@ export function sampleToProblem(
   const cpuNode = cpuNodeMap(topo);
   const excluded = new Map<string, string>();
   const notes: string[] = [];
+  const busy: Refusal[] = [];
   const vms: ProblemVm[] = [];
   for (const vm of sample.vms) {
     if (!vm.running) continue;
-    const reason = exclusionReason(vm, settings);
-    if (reason) excluded.set(vm.name, reason);
+    // A VM in a job keeps its place: a migrating VM is about to run elsewhere, and changes made
+    // during a save or snapshot are not in what it writes.
+    // Not `excluded`: the hot-plug stage still sees it and says why it does not grow (job-running).
+    const job = jobReason(vm);
+    if (job) busy.push({ vm: vm.name, reason: job });
+    const excludedWhy = exclusionReason(vm, settings);
+    if (excludedWhy) excluded.set(vm.name, excludedWhy);
+    const reason = excludedWhy ?? job;
     const load = Array.from({ length: vm.vcpusCurrent }, (_, i) => loads.get(vm.name)?.[i] ?? 0);
     const vcpuNodes = currentVcpuNodes(vm, cpuNode);
     const memoryMiB = currentMemory(vm, topo, vcpuNodes);
@@ -243,7 +260,7 @@ export function sampleToProblem(
     if (vcpuNodes && Object.keys(memoryMiB).length > 0) pvm.current = { vcpuNodes, memoryMiB };
     if (reason) {
       if (!pvm.current) {
-        notes.push(`${vm.name}: excluded but where its vCPUs run is unknown; its load is not counted on any node`);
+        notes.push(`${vm.name}: ${excludedWhy ? 'excluded' : 'in a libvirt job'} but where its vCPUs run is unknown; its load is not counted on any node`);
         continue;
       }
       pvm.fixed = true;
@@ -273,5 +290,5 @@ export function sampleToProblem(
     },
   };
   if (settings.reservedCpus.trim() !== '') problem.reservedCpus = settings.reservedCpus;
-  return { problem, excluded, notes };
+  return { problem, excluded, notes, busy };
 }

@@ -42,6 +42,21 @@ describe('daemon loop (runCycle)', () => {
     expect(c4.quality!.now).to.be.closeTo(c4.quality!.allLocal, 1e-9);
   });
 
+  it('leaves a VM with a running libvirt job alone: no steps, a refusal naming the job, a log line; others placed', async () => {
+    const { daemon, backend, logger } = setup(withSettings({ mode: 'apply', churn: { holdCycles: 1 } }));
+    backend.vms[1].job = 'Unbounded';
+    await daemon.runCycle();
+    const r = await daemon.runCycle();
+    expect(r.outcome).to.equal('ok');
+    expect(r.steps.filter((s) => s.vm === 'b')).to.deep.equal([]);
+    expect(r.refused.some((x) => x.vm === 'b' && /job \(Unbounded\)/.test(x.reason))).to.equal(true);
+    expect(logger.lines.some((l) => /left alone this cycle/.test(l) && /"vm":"b"/.test(l))).to.equal(true);
+    expect(r.applied.some((s) => s.vm === 'a')).to.equal(true);
+    delete backend.vms[1].job;
+    const r2 = await daemon.runCycle();
+    expect(r2.applied.some((s) => s.vm === 'b'), 'placed once the job ended').to.equal(true);
+  });
+
   it('advisory mode changes nothing and logs the advice', async () => {
     const { daemon, backend, logger } = setup(withSettings({ mode: 'advisory', churn: { holdCycles: 1 } }));
     const before = structuredClone(backend.vms);

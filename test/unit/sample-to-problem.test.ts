@@ -127,6 +127,17 @@ describe('sample-to-problem', () => {
       expect(problem.vms[1].current).to.deep.equal({ vcpuNodes: [1], memoryMiB: { '1': 1024 } });
       expect(problem.vms[0].fixed).to.equal(undefined);
     });
+    it('leaves a VM with a running libvirt job alone (fixed, listed as busy with the job named)', () => {
+      const withJob = [vmSample({ name: 'mig', vcpusCurrent: 1, vcpuPins: ['9'], job: 'Unbounded' }), vmSample({ name: 'calm', vcpusCurrent: 1, job: 'None' })];
+      const r = sampleToProblem(hostSample(topo, withJob), new Map(), withSettings({}));
+      expect([...r.excluded.keys()]).to.deep.equal([]);
+      expect(r.problem.vms.find((v) => v.name === 'mig')).to.include({ fixed: true });
+      expect(r.problem.vms.find((v) => v.name === 'calm')!.fixed).to.equal(undefined);
+      expect(r.busy).to.have.length(1);
+      expect(r.busy[0].vm).to.equal('mig');
+      expect(r.busy[0].reason).to.match(/libvirt job \(Unbounded\) is running/);
+      expect(sampleToProblem(hostSample(topo, vms), loads, s).busy).to.deep.equal([]);
+    });
     it('ignores metadata exclusion when exclude.metadata is false', () => {
       const r = sampleToProblem(hostSample(topo, vms), loads, withSettings({ exclude: { metadata: false } }));
       expect([...r.excluded.keys()]).to.deep.equal([]);
