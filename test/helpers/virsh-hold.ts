@@ -1,8 +1,9 @@
 /**
  * A `virsh` for integration tests that stops the daemon at an exact point: put a directory holding
  * the launcher from `installVirshHold` first in the daemon's PATH. Every call runs the real virsh,
- * except the first whose arguments match NUMAPLACE_TEST_HOLD_ON (a regular expression over the
- * arguments joined by blanks), which writes its pid to NUMAPLACE_TEST_HOLD_FILE and then:
+ * except the first, once the test armed the hold (`armVirshHold`), whose arguments match
+ * NUMAPLACE_TEST_HOLD_ON (a regular expression over the arguments joined by blanks), which writes
+ * its pid to NUMAPLACE_TEST_HOLD_FILE and then:
  *   after  (default): runs the real virsh, then never returns (its caller is killed meanwhile);
  *   before: waits until the test deletes the file, then runs the real virsh.
  */
@@ -11,6 +12,11 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** From now on the next matching call holds. */
+export function armVirshHold(file: string): void {
+  writeFileSync(`${file}.arm`, '');
+}
 
 /** Writes an executable `virsh` launcher into `dir`; returns the environment for the daemon. */
 export function installVirshHold(dir: string, opts: { on: string; file: string; mode?: 'after' | 'before' }): NodeJS.ProcessEnv {
@@ -38,12 +44,12 @@ function main(): void {
   const args = process.argv.slice(2);
   const file = process.env.NUMAPLACE_TEST_HOLD_FILE;
   const on = process.env.NUMAPLACE_TEST_HOLD_ON;
-  // The file's existence marks the hold as taken: only the first matching call holds.
-  if (!file || !on || existsSync(file) || existsSync(`${file}.done`) || !new RegExp(on).test(args.join(' '))) {
+  // Armed by the test; `.done` marks the hold as taken: only the first matching call holds.
+  if (!file || !on || !existsSync(`${file}.arm`) || existsSync(`${file}.done`) || !new RegExp(on).test(args.join(' '))) {
     process.exit(runReal(args));
   }
-  writeFileSync(file, String(process.pid));
   writeFileSync(`${file}.done`, '');
+  writeFileSync(file, String(process.pid));
   if (process.env.NUMAPLACE_TEST_HOLD_MODE === 'before') {
     const wait = setInterval(() => {
       if (existsSync(file)) return;

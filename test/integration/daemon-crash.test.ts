@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installVirshHold } from '../helpers/virsh-hold.js';
+import { armVirshHold, installVirshHold } from '../helpers/virsh-hold.js';
 import { counters, registerReport } from '../reliability/counters.js';
 import { IDLE_VM, requireLibvirt, TEST_URI } from './libvirt-available.js';
 
@@ -104,6 +104,7 @@ describe('reliability: numaplace run killed (SIGKILL) mid-apply on a real VM, th
     const before = affinity(IDLE_VM);
 
     // 1. Killed while its first vcpupin (taken effect) has not returned.
+    armVirshHold(hold);
     const first = daemon(['--connect', TEST_URI, '--config', config('apply'), '--state-dir', state], installVirshHold(dir, { on: `vcpupin .*--cpulist`, file: hold }));
     try {
       await waitFor(() => `the daemon's first action (log so far:\n${first.log()})`, () => existsSync(hold), 120_000);

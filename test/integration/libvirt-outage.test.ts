@@ -3,8 +3,8 @@
  * logs and metrics (numaplace_libvirt_up 0, failed cycles), backs off, and resumes when libvirt is
  * back. Leaves the machine as it found it.
  *
- * Under CI=true (or NUMAPLACE_TEST_RESTART_LIBVIRTD=1) the outage is real: libvirtd is stopped and
- * restarted with `libvirtd -d`. Elsewhere libvirtd may be shared with other work, so the daemon is
+ * Under CI=true (or NUMAPLACE_TEST_RESTART_LIBVIRTD=1) the outage is real: libvirtd is killed
+ * (SIGKILL) while a cycle waits on its sampling virsh, and restarted with `libvirtd -d`. Elsewhere libvirtd may be shared with other work, so the daemon is
  * pointed at a socket proxy to libvirtd that the test closes and reopens: the daemon sees the same
  * "cannot connect" failure without anyone else losing libvirt.
  */
@@ -14,7 +14,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { armVirshHold, installVirshHold } from '../helpers/virsh-hold.js';
+import { counters, registerReport } from '../reliability/counters.js';
 import { libvirtAvailable } from './libvirt-guard.js';
+
+registerReport();
 
 const URI = 'qemu:///system';
 const SOCKET = '/run/libvirt/libvirt-sock';
@@ -129,7 +133,10 @@ describe('daemon and a libvirt outage (real libvirt)', function () {
     const port = await freePort();
     const cfg = join(dir, 'config.json');
     writeFileSync(cfg, JSON.stringify({ schedule: '* * * * * *', mode: 'advisory', metrics: { enabled: true, port }, backoff: { initialMs: 1000, maxMs: 2000 }, virsh: { timeoutMs: 20000 } }));
-    const child = spawn(process.execPath, [BIN, 'run', '--connect', uri, '--config', cfg, '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The outage starts in the middle of a cycle: its sampling virsh is held until libvirt is gone.
+    const hold = join(dir, 'hold');
+    const env = installVirshHold(dir, { on: 'domstats', file: hold, mode: 'before' });
+    const child = spawn(process.execPath, [BIN, 'run', '--connect', uri, '--config', cfg, '--state-dir', join(dir, 'state')], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let log = '';
     child.stdout.on('data', (d) => (log += d));
     child.stderr.on('data', (d) => (log += d));
@@ -139,16 +146,20 @@ describe('daemon and a libvirt outage (real libvirt)', function () {
       await waitFor(`a first cycle (log so far:\n${log})`, () => /cycle done/.test(log), 120000);
       expect(await metric(port, 'numaplace_libvirt_up')).to.equal(1);
 
-      // libvirt goes away
+      // libvirt goes away (killed) while a cycle waits on its sampling virsh
+      armVirshHold(hold);
+      await waitFor('a cycle to start sampling', () => existsSync(hold), 30000);
+      const mark = log.length;
       if (REAL) {
         const pid = libvirtdPid();
         expect(pid, 'libvirtd pid').to.not.equal(null);
-        process.kill(pid!, 'SIGTERM');
+        process.kill(pid!, 'SIGKILL');
         await waitFor('libvirtd to stop', () => libvirtdPid() === null, 30000);
       } else {
         await proxy!.down();
       }
-      const mark = log.length;
+      rmSync(hold);
+      counters.faultsInjected++;
       await waitFor('the daemon to report the outage', () => /cannot sample the host; backing off/.test(log.slice(mark)), 90000);
       await waitFor('numaplace_libvirt_up 0', async () => (await metric(port, 'numaplace_libvirt_up')) === 0, 30000);
       expect(await metric(port, 'numaplace_cycles_total{outcome="failure"}')).to.be.greaterThan(0);
@@ -166,5 +177,7 @@ describe('daemon and a libvirt outage (real libvirt)', function () {
     }
     expect(await exit).to.equal(0);
     expect(readFileSync(join(dir, 'state', 'state.json'), 'utf8')).to.match(/"version": 1/);
+    counters.faultsSurvived++;
+    counters.perFault[REAL ? 'libvirtd SIGKILL mid-cycle, restarted' : 'libvirt connection cut mid-cycle (socket proxy)'] = 'survived, resumed';
   });
 });
