@@ -24,7 +24,7 @@ import { describeStep, type Logger } from './log.js';
 import { planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
 import { newLoadTracker, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
 import type { Settings } from './settings.js';
-import { freshState, loadState, recordApplied, saveState, type DaemonState } from './state.js';
+import { forgetGoneVms, freshState, loadState, recordApplied, saveState, type DaemonState } from './state.js';
 
 export type { SolveFn } from './plan-cycle.js';
 
@@ -241,7 +241,7 @@ export class Daemon {
       } else if (settings.mode === 'advisory') {
         cp.steps.forEach((s, i) => this.logger.info(`advice: ${describeStep(s)}`, { vm: s.vm, step: s.kind, gain: round(cp.gains[i]), result: 'not applied (advisory mode)' }));
       }
-      this.state = { ...this.state, churn, hotplug: cp.hotplug.state };
+      this.state = forgetGoneVms({ ...this.state, churn, hotplug: cp.hotplug.state }, listedVms(sample));
       this.checkpoint();
       const managed = sample.vms.filter((v) => v.running && !cp.excluded.has(v.name)).length;
       this.logger.info('cycle done', {
@@ -395,6 +395,13 @@ export class Daemon {
   done(): Promise<void> {
     return this.finished ?? Promise.resolve();
   }
+}
+
+/** Every VM the host listed this cycle: those sampled and those it could not read (virsh backend's `skipped`). */
+function listedVms(sample: HostSample): Set<string> {
+  const names = new Set(sample.vms.map((v) => v.name));
+  for (const s of sample.skipped ?? []) names.add(s.vm);
+  return names;
 }
 
 function round(x: number | undefined): number | undefined {

@@ -39,6 +39,26 @@ export function recordApplied(state: DaemonState, steps: readonly Step[]): Daemo
   return { ...state, applied };
 }
 
+/**
+ * Forget what is remembered about VMs that no longer exist. On a host where VMs come and go (new
+ * names each time), per-VM records of gone VMs would otherwise pile up in memory and in the
+ * checkpoint for as long as the daemon runs. `present`: every VM the host listed this cycle, those
+ * it could not read included (a VM unreadable for one cycle is not gone).
+ */
+export function forgetGoneVms(state: DaemonState, present: ReadonlySet<string>): DaemonState {
+  const keep = <T>(r: Record<string, T>): Record<string, T> => {
+    const names = Object.keys(r);
+    return names.every((n) => present.has(n)) ? r : Object.fromEntries(names.filter((n) => present.has(n)).map((n) => [n, r[n]]));
+  };
+  const c = state.churn;
+  return {
+    ...state,
+    applied: keep(state.applied),
+    churn: { ...c, targets: keep(c.targets), cooldown: keep(c.cooldown), refusedNodeset: keep(c.refusedNodeset) },
+    hotplug: { ...state.hotplug, vms: keep(state.hotplug.vms) },
+  };
+}
+
 function validState(x: unknown): x is DaemonState {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as Record<string, unknown>;

@@ -14,7 +14,7 @@ export const counters = {
   fuzzTypedErrors: 0,
   invariantChecks: 0,
   soakCycles: 0,
-  soakMemoryTrendMiBPer10kCycles: null as number | null,
+  soakHeapTrendMiBPer10kCycles: null as number | null,
   securityChecks: 0,
   perFault: {} as Record<string, string>,
   perParser: {} as Record<string, number>,
@@ -35,6 +35,6 @@ export function registerReport(): void {
     console.log(`    faults injected ${counters.faultsInjected}, survived ${counters.faultsSurvived}`);
     console.log(`    fuzz inputs tried ${counters.fuzzInputs} (parsed ${counters.fuzzParsed}, typed errors ${counters.fuzzTypedErrors})`);
     console.log(`    invariant checks ${counters.invariantChecks}, security checks ${counters.securityChecks}`);
-    console.log(`    soak cycles ${counters.soakCycles}, memory trend ${counters.soakMemoryTrendMiBPer10kCycles?.toFixed(3) ?? 'n/a'} MiB/10k cycles`);
+    console.log(`    soak cycles ${counters.soakCycles}, live heap (post-GC) trend ${counters.soakHeapTrendMiBPer10kCycles?.toFixed(3) ?? 'n/a'} MiB/10k cycles`);
   });
 }

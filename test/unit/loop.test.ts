@@ -118,6 +118,32 @@ describe('daemon loop (runCycle)', () => {
     expect(daemon.counters.cycles).to.equal(3);
   });
 
+  it('forgets a VM once it is gone from the host (state does not grow as VMs come and go)', async () => {
+    const { daemon, backend } = setup(withSettings({ mode: 'apply', churn: { holdCycles: 2, cooldownCycles: 5 } }));
+    await daemon.runCycle();
+    const c2 = await daemon.runCycle();
+    expect(c2.applied.map((s) => s.vm)).to.include('b');
+    expect(Object.keys(daemon.state.applied)).to.include('b');
+    expect(Object.keys(daemon.state.hotplug.vms)).to.include('b');
+    // Listed but unreadable this cycle (virsh backend's `skipped`): not gone, kept.
+    const sample = backend.sample.bind(backend);
+    backend.sample = async () => {
+      const s = await sample();
+      return { ...s, vms: s.vms.filter((v) => v.name !== 'b'), skipped: [{ vm: 'b', error: new Error('unreadable this cycle') }] };
+    };
+    expect((await daemon.runCycle()).outcome).to.equal('ok');
+    expect(Object.keys(daemon.state.applied)).to.include('b');
+    // Undefined: everything kept per VM about it goes.
+    backend.sample = sample;
+    backend.vms = backend.vms.filter((v) => v.name !== 'b');
+    expect((await daemon.runCycle()).outcome).to.equal('ok');
+    const s = daemon.state;
+    for (const [what, names] of Object.entries({
+      applied: s.applied, targets: s.churn.targets, cooldown: s.churn.cooldown, refusedNodeset: s.churn.refusedNodeset, hotplug: s.hotplug.vms,
+    })) expect(Object.keys(names), what).to.not.include('b');
+    expect(Object.keys(s.applied)).to.include('a');
+  });
+
   it('reload keeps the running settings when the new ones are invalid', async () => {
     const { backend } = setup(withSettings({}));
     const logger = memoryLogger();

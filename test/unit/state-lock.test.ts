@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, LOCK_FILE, LockError } from '../../src/daemon/lock.js';
-import { freshState, loadState, recordApplied, saveState, STATE_FILE } from '../../src/daemon/state.js';
+import { forgetGoneVms, freshState, loadState, recordApplied, saveState, STATE_FILE } from '../../src/daemon/state.js';
+import { initialVmState } from '../../src/hotplug/state.js';
 
 describe('checkpoint and lock', () => {
   let dir: string;
@@ -26,6 +27,20 @@ describe('checkpoint and lock', () => {
     expect(back.problem).to.equal(undefined);
     expect(back.state.applied.a['pinVcpu:0']).to.deep.equal({ vm: 'a', kind: 'pinVcpu', vcpu: 0, cpuset: '4-7' });
     expect(back.state.churn.cooldown).to.deep.equal({ a: 3 });
+  });
+
+  it('forgetGoneVms drops every per-VM record of VMs not listed, and keeps the others as they are', () => {
+    let s = recordApplied(freshState(), [{ vm: 'a', kind: 'setShares', shares: 2048 }, { vm: 'gone', kind: 'setShares', shares: 1024 }]);
+    s = {
+      ...s,
+      churn: { heldCycles: 3, targets: { a: { signature: 'x', cycles: 1 }, gone: { signature: 'y', cycles: 2 } }, cooldown: { gone: 4 }, refusedNodeset: { gone: 'u 0' } },
+      hotplug: { version: 1, vms: { a: initialVmState('ua'), gone: initialVmState('ug') } },
+    };
+    const out = forgetGoneVms(s, new Set(['a', 'other']));
+    expect(out.applied).to.deep.equal({ a: s.applied.a });
+    expect(out.churn).to.deep.equal({ heldCycles: 3, targets: { a: { signature: 'x', cycles: 1 } }, cooldown: {}, refusedNodeset: {} });
+    expect(Object.keys(out.hotplug.vms)).to.deep.equal(['a']);
+    expect(Object.keys(s.applied)).to.deep.equal(['a', 'gone']); // the input is not changed
   });
 
   it('a missing checkpoint starts fresh silently', () => {
