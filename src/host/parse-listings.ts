@@ -148,12 +148,13 @@ export function parseVcpuinfo(text: string): VcpuInfo[] {
   return out;
 }
 
-/** `Job type: None` -> undefined; any other job type (Unbounded, Bounded, ...) is returned. */
+/** The running job's type (Bounded or Unbounded), else undefined. */
 export function parseDomjobinfo(text: string): string | undefined {
   const t = parseColonTable(text, 'domjobinfo output');
   const type = t.get('Job type');
   if (type === undefined) throw new VirshOutputError('domjobinfo output', 'no "Job type" line', text.split('\n')[0]);
-  return type === 'None' ? undefined : type;
+  // libvirt's job types: None, Bounded, Unbounded, and Completed/Failed/Cancelled for one that ended.
+  return type === 'Bounded' || type === 'Unbounded' ? type : undefined;
 }
 
 /** `list --all --uuid --name`: "UUID NAME" per line (the name may contain blanks). */

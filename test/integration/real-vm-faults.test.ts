@@ -3,9 +3,10 @@
  * through the real VirshBackend and the daemon's real cycle (Daemon.runCycle: sample -> plan ->
  * executePlan). Each fault is injected after sample() and before the cycle's first action:
  * destroy (transient and persistent), undefine + destroy, rename (shut off, domrename, start),
- * and suspend. (A VM in a libvirt job is covered by the unit and simulated-host tests: the daemon
- * leaves it alone; a live `virsh dump` into an unread FIFO made this libvirtd stop answering, so it
- * is not run here.)
+ * and suspend. And a VM in a long libvirt job: `virsh dump --live --memory-only` into a FIFO the
+ * test holds open and does not read, so QEMU blocks writing and the job lasts (a live migration
+ * cannot be made on one host; the dump is the job this host can hold open). The reader is opened BEFORE the dump: libvirtd opens the target in an RPC
+ * worker thread, and with no reader that open() blocks, and libvirtd stops answering (seen here).
  *
  * What libvirt 9.0 does, measured here and asserted below:
  * - destroyed/undefined/renamed: `failed to get domain` -> DomainGoneError, the VM's step fails;
@@ -17,7 +18,8 @@
  * the daemon sees only these, so the shared numaplace-test-* VMs are never touched.
  */
 import { expect } from 'chai';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -343,6 +345,38 @@ describe('reliability: faults between sampling and applying on real QEMU VMs (vi
     expect(next.applied.filter((s: Step) => s.vm === renamed).map((s) => s.kind).sort()).to.deep.equal(['pinEmulator', 'pinVcpu']);
     expect(await oldOrPlanned(next, renamed)).to.equal('planned');
     survived('renamed', 'survived: failed step, DomainGoneError; placed under the new name next cycle');
+  });
+
+  it('a VM in a long libvirt job (live memory dump into a stalled reader): sampled with its job and left alone (pins untouched); the other VM is placed', async () => {
+    const vm = name('j');
+    await define(vm, false);
+    const { d } = await daemon([vm, BYSTANDER]); // pins to the starting point and warms up before the job
+    const fifo = join(dir, 'dump.fifo');
+    execFileSync('mkfifo', ['-m', '0666', fifo]);
+    // Reader first (non-blocking open of a FIFO with no writer succeeds): libvirtd's open() then returns at once.
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const dump = runVirsh(['dump', '--live', '--memory-only', '--domain', vm, '--file', fifo], { uri: TEST_URI, timeoutMs: 120_000 }).then(() => 'done', (e: Error) => e.message);
+    let r: CycleReport;
+    try {
+      const inJob = async () => /Job type:\s+Unbounded/.test(await virsh('domjobinfo', '--domain', vm));
+      for (let i = 0; i < 100 && !(await inJob()); i++) await sleep(100);
+      expect(await inJob(), 'the dump job is running').to.equal(true);
+      counters.faultsInjected++;
+      r = await d.runCycle();
+      expect(await inJob(), 'the job still runs after the cycle').to.equal(true);
+      // QEMU stops the guest for dump-guest-memory: libvirt reports it paused, with the job.
+      const seenVm = r.sample!.vms.find((v) => v.name === vm)!;
+      expect([seenVm.state, seenVm.job]).to.deep.equal(['paused', 'Unbounded']);
+      expect(r.steps.filter((x) => x.vm === vm)).to.deep.equal([]);
+      expect(r.outcome, r.error).to.equal('ok');
+    } finally {
+      closeSync(reader); // QEMU's next write fails (EPIPE): the dump ends (a memory-only dump cannot be aborted)
+      await dump;
+    }
+    expect(await virsh('domjobinfo', '--domain', vm)).to.match(/Job type:\s+None/);
+    expect(await oldOrPlanned(r, vm)).to.equal('old');
+    await bystanderPlacedAndNextCycleOk(r, d);
+    survived('in a libvirt job (live memory dump)', 'survived: sampled with its job, left alone, other VM placed');
   });
 
   it('a persistent VM undefined while running, then destroyed (gone): DomainGoneError, the other VM is placed', async () => {

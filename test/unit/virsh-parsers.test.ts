@@ -89,9 +89,12 @@ describe('virsh parsers on real libvirt 9.0 outputs (debian12-libvirt9-tcg)', ()
       expect(() => parseVcpuinfo('CPU: 1\n')).to.throw(VirshOutputError, /before the first/);
       expect(() => parseVcpuinfo('')).to.throw(VirshOutputError);
     });
-    it('domjobinfo: None is no job', () => {
+    it('domjobinfo: only Bounded/Unbounded are a running job; None, and the Completed a job leaves behind, are not', () => {
       expect(parseDomjobinfo(fixture('domjobinfo-none.txt'))).to.equal(undefined);
+      expect(parseDomjobinfo(fixture('domjobinfo-dump-unbounded.txt'))).to.equal('Unbounded');
+      expect(parseDomjobinfo(fixture('domjobinfo-completed.txt'))).to.equal(undefined);
       expect(parseDomjobinfo('Job type:         Unbounded\nOperation:        Outgoing migration\n')).to.equal('Unbounded');
+      expect(parseDomjobinfo('Job type:         Failed\nOperation:        Outgoing migration\n')).to.equal(undefined);
     });
   });
 
