@@ -31,7 +31,7 @@ export interface ExecuteResult {
   applied: Step[];
   failed: FailedStep[];
   refused: Refusal[];
-  /** VMs whose steps all went through (refusals aside). */
+  /** VMs whose steps all went through (refusals aside), at least one of them. */
   succeededVms: string[];
   failedVms: string[];
   /** VMs not reached because shouldStop() said so. */
@@ -151,7 +151,8 @@ export async function executePlan(backend: HostBackend, steps: readonly Step[], 
     if (!failure) {
       opts.journal?.record({ vm: name, end: 'done' });
       result.applied.push(...done.map((d) => d.step));
-      result.succeededVms.push(name);
+      // All refused (e.g. the VM stopped meanwhile): nothing changed, so it did not move.
+      if (done.length > 0) result.succeededVms.push(name);
       continue;
     }
     // Undo this VM's applied steps, last first.

@@ -74,6 +74,8 @@ export interface DaemonCounters {
 /** Receives every cycle's report (the metrics module implements it). */
 export interface CycleObserver {
   cycle(report: CycleReport, daemon: Daemon): void;
+  /** A tick that found the previous cycle still running. */
+  tickSkipped?(): void;
   /** VMs found half-applied at start, and what was done about them. */
   recovered?(outcomes: readonly RecoveryOutcome[]): void;
 }
@@ -153,6 +155,11 @@ export class Daemon {
     if (this.current) {
       this.counters.overlapsSkipped++;
       this.logger.warn('cycle still running; this tick is skipped', { skipped: this.counters.overlapsSkipped });
+      try {
+        this.opts.observer?.tickSkipped?.();
+      } catch (e) {
+        this.logger.error('metrics observer failed', { error: (e as Error).message });
+      }
       return;
     }
     void this.runCycle();

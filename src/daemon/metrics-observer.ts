@@ -32,6 +32,9 @@ function outcome(r: CycleReport): MetricsOutcome {
 
 export function metricsObserver(m: Metrics): CycleObserver {
   return {
+    tickSkipped() {
+      recordCycle(m, { outcome: 'skipped', durationSeconds: 0 });
+    },
     recovered(outcomes) {
       for (const o of outcomes) recordInterruptedApply(m, o.result);
     },

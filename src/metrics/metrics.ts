@@ -137,7 +137,7 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     solverGap: gauge('numaplace_solver_gap_ratio', 'Relative gap between the last solution and the solver\'s bound (0 = proven optimal); absent when the solver did not report one.'),
     steps: new Counter({ name: 'numaplace_steps_total', help: 'Plan steps by kind and result (applied, failed, skipped as already in place or in advisory mode, refused).', labelNames: ['kind', 'result'], registers }),
     cycleDuration: new Histogram({ name: 'numaplace_cycle_duration_seconds', help: 'Wall time of one daemon cycle (sample, solve, plan, apply).', buckets: CYCLE_BUCKETS, registers }),
-    cycles: new Counter({ name: 'numaplace_cycles_total', help: 'Daemon cycles by outcome (success, partial, failure, skipped).', labelNames: ['outcome'], registers }),
+    cycles: new Counter({ name: 'numaplace_cycles_total', help: 'Daemon cycles by outcome (success, partial, failure; skipped: warming up, backing off, or a tick while a cycle still ran).', labelNames: ['outcome'], registers }),
     lastSuccessfulCycle: gauge('numaplace_last_successful_cycle_timestamp_seconds', 'Unix time at which the last successful cycle finished.'),
     virshCalls: new Counter({ name: 'numaplace_virsh_calls_total', help: 'virsh commands run.', registers }),
     virshErrors: new Counter({ name: 'numaplace_virsh_errors_total', help: 'virsh commands that failed or timed out.', registers }),

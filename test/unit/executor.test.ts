@@ -85,6 +85,17 @@ describe('executor', () => {
     expect(r.failed).to.deep.equal([]);
     expect(r.refused).to.deep.equal([{ vm: 'a', reason: 'setNodeset: change of nodeset for running domain requires restrictive numa mode' }]);
     expect(r.applied).to.have.length(6);
+    expect(r.succeededVms).to.deep.equal(['a', 'b']);
+  });
+
+  it('a VM whose every step is refused (it stopped meanwhile) did not move: not among the succeeded', async () => {
+    const h = host();
+    h.failAt = new Set([1, 2, 3, 4, 5]);
+    h.failWith = (c) => new HostLimitationError(c.vm, c.kind, 'Requested operation is not valid: domain is not running');
+    const r = await executePlan(h, steps, await h.sample(), { persistConfig: false });
+    expect(r.refused).to.have.length(5);
+    expect(r.succeededVms).to.deep.equal(['b']);
+    expect(r.failedVms).to.deep.equal([]);
   });
 
   it('writes a non-restrictive VM nodeset to the config only', async () => {

@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { Daemon } from '../../src/daemon/loop.js';
+import { metricsObserver } from '../../src/daemon/metrics-observer.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings, type Settings } from '../../src/daemon/settings.js';
 import { LOCK_FILE } from '../../src/daemon/lock.js';
@@ -105,7 +108,9 @@ describe('daemon loop (runCycle)', () => {
     const { backend } = setup(withSettings({}));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const daemon = new Daemon({ backend, settings: withSettings({}), solve: async (p) => { await gate; return placeAll(p, () => 0); }, logger: memoryLogger(), stateDir: null });
+    const registry = new Registry();
+    const observer = metricsObserver(createMetrics(registry));
+    const daemon = new Daemon({ backend, settings: withSettings({}), solve: async (p) => { await gate; return placeAll(p, () => 0); }, logger: memoryLogger(), stateDir: null, observer });
     await daemon.runCycle();
     daemon.tick(); // starts a cycle that waits in the solver
     await new Promise((r) => setImmediate(r));
@@ -113,6 +118,7 @@ describe('daemon loop (runCycle)', () => {
     daemon.tick();
     daemon.tick();
     expect(daemon.counters.overlapsSkipped).to.equal(2);
+    expect(await registry.metrics()).to.match(/^numaplace_cycles_total\{outcome="skipped"\} 3$/m); // + the warm-up cycle
     release();
     await daemon.runCycle();
     expect(daemon.counters.cycles).to.equal(3);
