@@ -8,26 +8,18 @@
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armVirshHold, installVirshHold } from '../helpers/virsh-hold.js';
+import { freePort, waitFor } from '../helpers/wait.js';
 import { counters, registerReport } from '../reliability/counters.js';
 import { IDLE_VM, requireLibvirt, TEST_URI } from './libvirt-available.js';
 
 registerReport();
 
 const BIN = 'bin/numaplace.js';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const virsh = (...args: string[]) => execFileSync('virsh', ['-q', '-c', TEST_URI, ...args], { encoding: 'utf8', timeout: 60000 });
 
-async function waitFor(what: () => string, ok: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what()}`);
-    await sleep(100);
-  }
-}
 
 /** Kernel affinity of the VM's vCPU threads (by vCPU) and of its other threads, as "0-1" texts. */
 function affinity(vm: string): { vcpus: Record<number, string>; emulator: string[] } {
@@ -44,13 +36,6 @@ function affinity(vm: string): { vcpus: Record<number, string>; emulator: string
   return { vcpus, emulator };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function daemon(args: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; log: () => string; exit: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });

@@ -15,6 +15,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armVirshHold, installVirshHold } from '../helpers/virsh-hold.js';
+import { freePort, waitFor } from '../helpers/wait.js';
 import { counters, registerReport } from '../reliability/counters.js';
 import { libvirtAvailable } from './libvirt-guard.js';
 
@@ -33,13 +34,6 @@ function libvirtAnswers(): boolean {
   return spawnSync('virsh', ['-q', '-c', URI, 'list', '--name'], { timeout: 15000 }).status === 0;
 }
 
-async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 function libvirtdPid(): number | null {
   const r = spawnSync('pgrep', ['-x', 'libvirtd'], { encoding: 'utf8' });
@@ -83,13 +77,6 @@ class Proxy {
   }
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function metric(port: number, name: string): Promise<number | null> {
   try {
