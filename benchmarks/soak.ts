@@ -112,7 +112,9 @@ function countingLogger(errors: SoakErrors, level: Level = 'info'): Logger {
 
 /** Count a cycle's report into the error tallies. */
 function tally(errors: SoakErrors, r: CycleReport): void {
-  const short = (s: string | undefined) => (s ?? '?').split('\n')[0].slice(0, 160);
+  // A failed virsh batch names its whole script: keep its first command and the reason.
+  const short = (s: string | undefined) =>
+    (s ?? '?').split('\n')[0].replace(/^virsh echo @@numaplace-\w+:0@@; '([\w-]+)'.*? (failed \(exit \w+\)|timed out)/, 'virsh batch ($1 ...) $2').slice(0, 160);
   if (r.outcome === 'error') inc(errors.cycleErrors, short(r.error));
   if (r.outcome === 'host-error') inc(errors.hostErrors, short(r.error));
   for (const f of r.failed) inc(errors.stepsFailed, f.step.kind);
