@@ -49,8 +49,8 @@ function main(): void {
     process.exit(runReal(args));
   }
   writeFileSync(`${file}.done`, '');
-  writeFileSync(file, String(process.pid));
   if (process.env.NUMAPLACE_TEST_HOLD_MODE === 'before') {
+    writeFileSync(file, String(process.pid));
     const wait = setInterval(() => {
       if (existsSync(file)) return;
       clearInterval(wait);
@@ -59,6 +59,8 @@ function main(): void {
     return;
   }
   runReal(args);
+  // Only now, with the action taken effect, may the test kill the caller.
+  writeFileSync(file, String(process.pid));
   setInterval(() => undefined, 60_000); // the caller never hears back
 }
 
