@@ -69,4 +69,3 @@ export async function planCycle(args: {
     solveMs,
   };
 }
-
