@@ -12,6 +12,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, waitFor } from '../helpers/wait.js';
+import { skipSuite } from '../helpers/skip.js';
 
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 const CONFINED = resolve('test/helpers/run-confined.sh');
@@ -45,8 +46,7 @@ describe('Debian package on a plain Debian 12', function () {
 
   before(function () {
     if (process.env.CI !== 'true' && process.env.NUMAPLACE_TEST_DEB !== '1') {
-      console.log('      skipped: installs a .deb into a debootstrap tree (root, ~2 min); set NUMAPLACE_TEST_DEB=1 (CI=true runs it)');
-      this.skip();
+      skipSuite(this, 'it installs a .deb into a debootstrap tree (root, Debian mirror, ~2 min)', 'NUMAPLACE_TEST_DEB=1 npm test (CI=true runs it)');
     }
     if (process.getuid?.() !== 0) throw new Error('the package test needs root (debootstrap, chroot, mount namespaces)');
     work = mkdtempSync(join(tmpdir(), 'np-deb-'));

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, waitFor } from '../helpers/wait.js';
+import { requireOrSkip } from '../helpers/skip.js';
 
 const BIN = resolve('bin/numaplace.js');
 const RECORDING = resolve('deploy/prometheus-recording-rules.yml');
@@ -30,7 +31,7 @@ function recordNames(yaml: string): string[] {
 
 function prometheusAvailable(): string | null {
   const r = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
-  return r.error ? `prometheus not runnable (${r.error.message}); apt-get install prometheus` : null;
+  return r.error ? `prometheus not runnable (${r.error.message})` : null;
 }
 
 describe('Prometheus rules and Grafana dashboard on a real Prometheus server', function () {
@@ -43,12 +44,7 @@ describe('Prometheus rules and Grafana dashboard on a real Prometheus server', f
   let daemonLog = '';
 
   before(async function () {
-    const missing = prometheusAvailable();
-    if (missing) {
-      if (process.env.CI === 'true') throw new Error(`CI=true and ${missing} (scripts/hypervisor-up.sh installs it)`);
-      console.log(`      skipped: ${missing}`);
-      this.skip();
-    }
+    requireOrSkip(this, prometheusAvailable(), 'apt-get install prometheus (scripts/hypervisor-up.sh installs it)');
     dir = mkdtempSync(join(tmpdir(), 'np-prom-'));
     const metricsPort = await freePort();
     writeFileSync(join(dir, 'numaplace.json'), JSON.stringify({
