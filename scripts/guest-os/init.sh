@@ -5,7 +5,8 @@
 #   np.leave=MiB   memory filler: fill a tmpfs until about MiB of MemAvailable is left (once, at boot)
 #   np.online=0    do NOT online hot-plugged CPUs and memory (no rules: a guest that ignores hot-plug)
 # Reports to the console (ttyS0) once a second, one line a test can parse:
-#   NPGUEST up=SECONDS online=CPULIST burners=N memtotal=KIB memavail=KIB node0=KIB node1=KIB ga=0|1
+#   NPGUEST up=SECONDS online=CPULIST burners=N memtotal=KIB memavail=KIB node0=KIB node1=KIB block=HEX ga=0|1
+# and one NPRULE line per CPU or memory block the rules online (hotplug-rules.sh).
 . /lib/guest-init.sh
 early_setup
 load_modules
@@ -56,6 +57,6 @@ nodekib() { awk '/MemTotal/ {print $4}' "/sys/devices/system/node/node$1/meminfo
 while :; do
   [ "$BURN" = 1 ] && burn_check
   set -- $burners
-  echo "NPGUEST up=$(cut -d' ' -f1 /proc/uptime) online=$(cat /sys/devices/system/cpu/online) burners=$# memtotal=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo) memavail=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo) node0=$(nodekib 0) node1=$(nodekib 1) ga=$GA" >/dev/console
+  echo "NPGUEST up=$(cut -d' ' -f1 /proc/uptime) online=$(cat /sys/devices/system/cpu/online) burners=$# memtotal=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo) memavail=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo) node0=$(nodekib 0) node1=$(nodekib 1) block=$(cat /sys/devices/system/memory/block_size_bytes) ga=$GA" >/dev/console
   sleep 1
 done
