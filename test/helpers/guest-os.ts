@@ -150,9 +150,21 @@ export async function bootGuest(name: string, image: GuestImage, o: GuestOptions
   writeFileSync(file, xml);
   await virsh('define', '--file', file);
   const t0 = Date.now();
-  await virsh('start', '--domain', name);
-  // Guest time runs slow on a busy shared host (TCG): up to 7 minutes to boot.
-  await waitFor(`${name} to report on its console`, 420_000, () => lastReport(name)?.agent, () => consoleTail(name));
+  // Guest time runs slow on a busy shared host (TCG): up to 7 minutes to boot. A guest that stopped
+  // (a kernel panic at boot: panic=-1 and on_reboot destroy) is started once more, then it fails.
+  for (let attempt = 1; ; attempt++) {
+    rmSync(serialLog(name), { force: true });
+    await virsh('start', '--domain', name);
+    let polls = 0;
+    const up = await waitFor(`${name} to report on its console`, 420_000, async () => {
+      if (lastReport(name)?.agent) return 'up';
+      if (++polls % 6 === 0 && !/running/.test(await virsh('domstate', '--domain', name))) return 'stopped';
+      return undefined;
+    }, () => consoleTail(name));
+    if (up === 'up') break;
+    if (attempt >= 2) throw new Error(`${name} stopped while booting, twice; ${consoleTail(name)}`);
+    console.log(`      ${name} stopped while booting (${consoleTail(name, 3)}); starting it again`);
+  }
   await waitFor(`${name}'s guest agent`, 120_000, async () => (await virsh('dumpxml', '--domain', name)).includes("state='connected'"));
   await waitFor(`${name}'s balloon statistics`, 120_000, async () => /balloon\.usable=/.test(await virsh('domstats', '--balloon', name)));
   return (Date.now() - t0) / 1000;
@@ -191,21 +203,30 @@ export function threadAffinity(name: string): Map<string, string> {
 }
 
 /**
- * A virsh for the daemon's backend that sees only `name` in the host-wide listings: the all-domains
- * `domstats` of the sampling batch is given the domain's name, and `list --uuid --name` lines of other
- * domains are dropped. Other engineers' test VMs on a shared libvirtd (some with deliberately hostile
- * names, e.g. a carriage return, which make virsh's listings unparseable) then cannot fail this suite's
- * cycles. Returns the wrapper's path (in `dir`).
+ * A virsh for the daemon's backend that sees only `name` in the host-wide listings of its sampling
+ * batch: the all-domains `domstats` is given the domain's name, and in the `list --uuid --name` and
+ * `list --persistent --uuid` sections (found by the batch's own markers) only that domain's line, resp.
+ * whole UUID lines, are kept. Other engineers' test VMs on a shared libvirtd (some with deliberately
+ * hostile names holding a carriage return or a newline, which make virsh's listings unparseable) then
+ * cannot fail this suite's cycles. Returns the wrapper's path (in `dir`).
  */
 export function virshSeeingOnly(name: string, dir: string): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`virshSeeingOnly: a plain name is needed, not ${JSON.stringify(name)}`);
   const all = "'domstats' '--raw' '--state' '--vcpu' '--cpu-total' '--balloon'";
   const file = join(dir, `virsh-only-${name}`);
   writeFileSync(file, `#!/bin/bash
-args=()
-for a in "$@"; do args+=("\${a//"${all}"/"${all} '${name}'"}"); done
+args=() names='' persistent=''
+for a in "$@"; do
+  args+=("\${a//"${all}"/"${all} '${name}'"}")
+  m=$(printf '%s' "$a" | grep -o "@@numaplace-[0-9a-f]*:[0-9]*@@; 'list' '--all' '--uuid' '--name'" | cut -d';' -f1) && names=$m
+  m=$(printf '%s' "$a" | grep -o "@@numaplace-[0-9a-f]*:[0-9]*@@; 'list' '--all' '--persistent' '--uuid'" | cut -d';' -f1) && persistent=$m
+done
 out=$(virsh "\${args[@]}"); rc=$?
-printf '%s\\n' "$out" | awk '!/^[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+ / || / ${name}$/'
+printf '%s\\n' "$out" | awk -v names="$names" -v persistent="$persistent" '
+  index($0, "@@numaplace-") { mode = (names != "" && index($0, names)) ? "names" : (persistent != "" && index($0, persistent)) ? "uuids" : ""; print; next }
+  mode == "names" { if ($0 == "" || $0 ~ /^[0-9a-f-]+ ${name.replace(/\./g, '\\.')}$/) print; next }
+  mode == "uuids" { if ($0 == "" || $0 ~ /^[0-9a-f-]+$/) print; next }
+  { print }'
 exit $rc
 `, { mode: 0o755 });
   return file;

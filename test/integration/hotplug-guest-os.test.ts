@@ -21,7 +21,9 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Registry } from 'prom-client';
 import { Daemon, type CycleReport } from '../../src/daemon/loop.js';
+import { metricsObserver } from '../../src/daemon/metrics-observer.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings, type Settings } from '../../src/daemon/settings.js';
 import { DEFAULT_HOTPLUG_CONFIG } from '../../src/hotplug/config.js';
@@ -30,6 +32,7 @@ import { nodeRoom } from '../../src/hotplug/host-room.js';
 import { AVAILABLE_TO_ADDED, decideMemoryGrowth, memoryShortRatio } from '../../src/hotplug/memory-decision.js';
 import type { VmSample } from '../../src/host/backend.js';
 import { VirshBackend } from '../../src/host/virsh-backend.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { solve } from '../../solver/solve.js';
 import {
   bootGuest, buildGuestImage, consoleTail, lastReport, OnlyThese, PREFIX, removeGuest, removeStaleGuests, ruleLines, threadAffinity,
@@ -128,7 +131,8 @@ describe('hot-plug with a real guest OS (Debian kernel, qemu-ga, virtio-balloon;
       const [load0] = await vcpuLoads(CPU, 2000);
       expect(load0, `the guest's burner does not load vCPU 0 (${load0})`).to.be.greaterThan(0.03);
       const threshold = load0 / 4;
-      const daemon = new Daemon({ backend: backendFor(CPU, dir), settings: settings({ threshold }), solve, logger: memoryLogger('warn'), stateDir: null });
+      const registry = new Registry();
+      const daemon = new Daemon({ backend: backendFor(CPU, dir), settings: settings({ threshold }), solve, logger: memoryLogger('warn'), stateDir: null, observer: metricsObserver(createMetrics(registry)) });
       const t0 = Date.now();
       const reports = await cycles(daemon, { max: 14, gapMs: 1500, done: (r) => r.applied.some((s) => s.kind === 'setVcpus'), after: 0 });
       timings.push(`vcpu plug after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -159,8 +163,12 @@ describe('hot-plug with a real guest OS (Debian kernel, qemu-ga, virtio-balloon;
       const next = await daemon.runCycle();
       expect(vmOf(next, CPU)?.guestVcpusOnline).to.deep.equal([0, 1]);
       expect(next.hotplug?.guest.find((g) => g.vm === CPU)).to.deep.include({ plugged: 2, guestOnline: 2, hotplugged: 1, hotpluggedOnline: 1 });
-      // At its maximum now: refused, nothing more plugged.
       expect(applied([next], 'setVcpus')).to.deep.equal([]);
+      // The metrics an operator sees: one vCPU hot-plug done, 2 vCPUs online inside the guest (agent).
+      const text = await registry.metrics();
+      expect(text).to.contain('numaplace_hotplug_total{kind="vcpu",result="done",reason="none"} 1');
+      expect(text).to.contain(`numaplace_vm_guest_vcpus_online{vm="${CPU}"} 2`);
+      expect(text).to.contain(`numaplace_vm_guest_vcpus_known{vm="${CPU}"} 1`);
     } finally {
       await removeGuest(CPU);
     }
@@ -174,7 +182,8 @@ describe('hot-plug with a real guest OS (Debian kernel, qemu-ga, virtio-balloon;
       expect(load0).to.be.greaterThan(0.03);
       const threshold = load0 / 4;
       // A cooldown of 1 cycle: only the idle new vCPU keeps the VM from looking saturated again.
-      const daemon = new Daemon({ backend: backendFor(IGNORE, dir), settings: settings({ threshold, vcpuCooldown: 1 }), solve, logger: memoryLogger('warn'), stateDir: null });
+      const registry = new Registry();
+      const daemon = new Daemon({ backend: backendFor(IGNORE, dir), settings: settings({ threshold, vcpuCooldown: 1 }), solve, logger: memoryLogger('warn'), stateDir: null, observer: metricsObserver(createMetrics(registry)) });
       const reports = await cycles(daemon, { max: 20, gapMs: 1500, done: (r) => r.applied.some((s) => s.kind === 'setVcpus'), after: 6 });
       expect(applied(reports, 'setVcpus'), brief(reports)).to.deep.equal([{ vm: IGNORE, kind: 'setVcpus', count: 2 }]);
       expect(await virsh('vcpucount', '--domain', IGNORE, '--live', '--active')).to.match(/^\s*2\s*$/);
@@ -185,6 +194,9 @@ describe('hot-plug with a real guest OS (Debian kernel, qemu-ga, virtio-balloon;
       const loads = await vcpuLoads(IGNORE, 2000);
       expect(loads[1], `vCPU 1 load ${loads[1]}`).to.be.lessThan(threshold / 4);
       expect(reports.at(-1)!.hotplug?.guest.find((g) => g.vm === IGNORE)).to.deep.include({ plugged: 2, guestOnline: 1, hotplugged: 1, hotpluggedOnline: 0 });
+      const text = await registry.metrics();
+      expect(text).to.contain('numaplace_hotplug_total{kind="vcpu",result="done",reason="none"} 1');
+      expect(text).to.contain(`numaplace_vm_guest_vcpus_online{vm="${IGNORE}"} 1`);
     } finally {
       await removeGuest(IGNORE);
     }
