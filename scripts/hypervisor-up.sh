@@ -30,7 +30,9 @@ die() { printf 'hypervisor-up: error: %s\n' "$*" >&2; exit 1; }
 # --- 1. packages -------------------------------------------------------------------------------
 install_packages() {
   # prometheus: only for promtool, which the metrics tests run on numaplace's exposition.
-  local want=(libvirt-daemon-system libvirt-clients qemu-system-x86 numactl prometheus) missing=() p
+  # qemu-guest-agent: its qemu-ga (and libraries) go into the hot-plug test guest's initramfs
+  # (scripts/guest-os/build.sh); it is not run on the host (policy-rc.d below keeps it stopped).
+  local want=(libvirt-daemon-system libvirt-clients qemu-system-x86 numactl prometheus qemu-guest-agent) missing=() p
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
