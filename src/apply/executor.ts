@@ -5,10 +5,12 @@
  * host refuses for a structural reason (HostLimitationError: e.g. numatune in strict mode) is a
  * refusal, not a failure: the VM's other steps still apply.
  */
-import type { ApplyFlags, HostBackend, HostSample, VmSample } from '../host/backend.js';
+import type { ApplyFlags, HostBackend } from '../host/backend.js';
+import type { HostSample, VmSample } from '../core/sample.js';
+import { nodesetChangesLive } from '../core/live-rules.js';
 import { HostLimitationError } from '../host/errors.js';
-import type { FailedStep, Refusal, Step } from '../plan/steps.js';
-import { formatCpuSet } from '../topology/cpuset.js';
+import type { FailedStep, Refusal, Step } from '../core/steps.js';
+import { formatCpuSet } from '../core/cpuset.js';
 import type { Journal, JournalResult, UndoableStep } from './journal.js';
 
 export interface ActionEvent {
@@ -42,7 +44,7 @@ export interface ExecuteResult {
  * nodeset of a non-restrictive VM is written only to the config (it cannot change live). */
 export function flagsFor(step: Step, vm: VmSample | undefined, persistConfig: boolean): ApplyFlags {
   const config = persistConfig && (vm?.persistent ?? false);
-  if (step.kind === 'setNodeset' && vm?.numatune?.mode !== 'restrictive') return { live: false, config: true };
+  if (step.kind === 'setNodeset' && !nodesetChangesLive(vm?.numatune)) return { live: false, config: true };
   return { live: vm?.running ?? true, config };
 }
 

@@ -9,8 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import cron from 'node-cron';
-import { UsageError } from '../cli/args.js';
-import { CpuSetError, formatCpuSet, parseCpuSet } from '../topology/cpuset.js';
+import { CpuSetError, formatCpuSet, parseCpuSet } from '../core/cpuset.js';
 
 export type Mode = 'advisory' | 'apply';
 export type LogFormat = 'text' | 'json';
@@ -112,10 +111,10 @@ export const DEFAULT_CONFIG: Config = deepFreeze<Config>({
 });
 
 /**
- * A configuration the daemon cannot use. Extends UsageError so the CLI exits 2 with
- * the message as its one line. `problems` holds each problem ("key: what is wrong").
+ * A configuration the daemon cannot use; the CLI maps it to exit status 2 with the message as
+ * its one line. `problems` holds each problem ("key: what is wrong").
  */
-export class ConfigError extends UsageError {
+export class ConfigError extends Error {
   constructor(
     /** The file, "command line" or "configuration". */
     readonly source: string,

@@ -4,15 +4,10 @@
  * pass a small literal built from DEFAULT_SETTINGS.
  */
 import type { HotplugConfig } from '../hotplug/config.js';
+import type { ChurnSettings } from '../plan/churn.js';
 import { DEFAULT_CONFIG } from './config.js';
 
-export interface ChurnSettings {
-  improvementMargin: number;
-  holdCycles: number;
-  maxVmsPerCycle: number;
-  memoryMigrationMiBPerCycle: number;
-  cooldownCycles: number;
-}
+export type { ChurnSettings } from '../plan/churn.js';
 
 export interface Settings {
   connect: string;

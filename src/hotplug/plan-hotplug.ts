@@ -6,8 +6,8 @@
  *
  * Pure: the input state is not modified; the next state is returned.
  */
-import type { HostSample, VmSample } from '../host/backend.js';
-import type { Step } from '../plan/steps.js';
+import type { HostSample, VmSample } from '../core/sample.js';
+import type { Step } from '../core/steps.js';
 import type { HotplugPlanConfig } from './config.js';
 import { observe, recordAction, type DetectorParams } from './detector.js';
 import { cpuNodeMap, mainNode, nodeRoom, onlineVcpus, type LoadsByVm, type NodeRoom } from './host-room.js';

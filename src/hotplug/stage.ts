@@ -5,9 +5,9 @@
  * planner's steps (setVcpus must precede the new vCPUs' pins; the executor keeps one VM's
  * steps in order) and adds `refused` to the cycle's refusals.
  */
-import type { HostSample, VmSample } from '../host/backend.js';
-import type { Refusal, Step } from '../plan/steps.js';
-import type { Problem } from '../../solver/types.js';
+import type { HostSample, VmSample } from '../core/sample.js';
+import type { Refusal, Step } from '../core/steps.js';
+import type { Problem } from '../../solver/index.js';
 import { applyProblemAdjustments } from './adjust-problem.js';
 import type { HotplugPlanConfig } from './config.js';
 import { guestVcpuReport, type GuestVcpuReport } from './guest-vcpus.js';

@@ -3,6 +3,15 @@
  * improvement has held, how long each VM's target has stayed the same, cooldowns after moves, and
  * memory moves the host refused (not retried every cycle). Plain JSON.
  */
+/** The churn.* configuration keys. */
+export interface ChurnSettings {
+  improvementMargin: number;
+  holdCycles: number;
+  maxVmsPerCycle: number;
+  memoryMigrationMiBPerCycle: number;
+  cooldownCycles: number;
+}
+
 export interface ChurnState {
   /** Consecutive cycles the possible relative improvement exceeded churn.improvementMargin. */
   heldCycles: number;

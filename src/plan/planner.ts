@@ -15,21 +15,29 @@
  * Excluded VMs never appear. A memory move for a VM whose numatune mode is not `restrictive` is
  * refused (libvirt cannot change it live); with persistConfig it is written for the next boot.
  */
-import type { HostSample, VmSample } from '../host/backend.js';
-import type { Placement, Problem, ProblemVm, VmPlacement } from '../../solver/types.js';
-import { allLocalCost, distanceMatrix, vmCost } from '../../solver/quality.js';
-import { parseCpuSet, sameCpuSet } from '../topology/cpuset.js';
-import { cpuNodeMap, desiredShares } from '../daemon/sample-to-problem.js';
-import type { Settings } from '../daemon/settings.js';
-import type { ChurnState } from './churn.js';
-import type { Quality, Refusal, Step } from './steps.js';
+import type { HostSample, VmSample } from '../core/sample.js';
+import type { Placement, Problem, ProblemVm, VmPlacement } from '../../solver/index.js';
+import { allLocalCost, distanceToMemory, vmCost, type DistanceMatrix } from '../core/quality.js';
+import { parseCpuSet, sameCpuSet } from '../core/cpuset.js';
+import { hostView, type HostView, type HostViewSettings } from '../core/host-view.js';
+import { describeNumatuneMode, nodesetChangesLive } from '../core/live-rules.js';
+import { desiredShares, type SharesSettings } from '../core/shares.js';
+import type { ChurnSettings, ChurnState } from './churn.js';
+import type { Quality, Refusal, Step } from '../core/steps.js';
+
+/** The configuration keys the planner reads (structurally a subset of the daemon's settings). */
+export interface PlannerSettings extends HostViewSettings {
+  churn: ChurnSettings;
+  shares: SharesSettings['shares'] & { enabled: boolean };
+  persistConfig: boolean;
+}
 
 export interface PlanInput {
   sample: HostSample;
   problem: Problem;
   placement: Placement;
   excluded: ReadonlyMap<string, string>;
-  settings: Pick<Settings, 'churn' | 'shares' | 'persistConfig' | 'reservedCpus' | 'cpuOvercommit'>;
+  settings: PlannerSettings;
   churn: ChurnState;
   /** false for an explicit operator action (`numaplace apply`): no hold and no cooldown. */
   holdRule: boolean;
@@ -61,7 +69,7 @@ export interface PlanOutput {
 
 const EPS = 1e-9;
 
-type Dist = ReturnType<typeof distanceMatrix>;
+type Dist = DistanceMatrix;
 
 interface VmDiff {
   vm: VmSample;
@@ -82,22 +90,6 @@ interface VmDiff {
   persistNodeset: Step | null;
 }
 
-function distToMemory(D: Dist, node: number, mem: Record<string, number>): number {
-  const entries = Object.entries(mem).filter(([, m]) => m > 0);
-  const total = entries.reduce((s, [, m]) => s + m, 0);
-  if (total === 0) return 10;
-  return entries.reduce((s, [n, m]) => s + (m / total) * (D.get(node)?.get(Number(n)) ?? 20), 0);
-}
-
-function nodesOf(text: string | null | undefined, cpuNode: Map<number, number>): Set<number> | null {
-  if (text === null || text === undefined) return null;
-  try {
-    return new Set(parseCpuSet(text).map((c) => cpuNode.get(c) ?? -1));
-  } catch {
-    return null;
-  }
-}
-
 function same(a: string | null | undefined, b: string): boolean {
   if (a === null || a === undefined) return false;
   try {
@@ -107,20 +99,9 @@ function same(a: string | null | undefined, b: string): boolean {
   }
 }
 
-/** CPU -> node and the online CPUs, once per sampled topology (not once per VM). */
-const TOPOLOGY_MAPS = new WeakMap<HostSample['topology'], { cpuNode: Map<number, number>; online: Set<number> }>();
-function topologyMaps(topo: HostSample['topology']): { cpuNode: Map<number, number>; online: Set<number> } {
-  let m = TOPOLOGY_MAPS.get(topo);
-  if (!m) {
-    m = { cpuNode: cpuNodeMap(topo), online: new Set(topo.nodes.flatMap((n) => n.cpus)) };
-    TOPOLOGY_MAPS.set(topo, m);
-  }
-  return m;
-}
-
 /** What is wrong with the VM's current vCPU affinity, or null. */
-export function vcpuViolation(vm: VmSample, sample: HostSample, reserved: Set<number>): string | null {
-  const { cpuNode, online } = topologyMaps(sample.topology);
+export function vcpuViolation(vm: VmSample, view: Pick<HostView, 'cpuNode' | 'online' | 'reserved'>): string | null {
+  const { cpuNode, online, reserved } = view;
   for (let i = 0; i < vm.vcpusCurrent; i++) {
     const pin = vm.vcpuPins[i];
     if (pin === null || pin === undefined) return `vCPU ${i} is not pinned (may run on any node)`;
@@ -140,16 +121,12 @@ export function vcpuViolation(vm: VmSample, sample: HostSample, reserved: Set<nu
   return null;
 }
 
-function nodeCapacity(input: PlanInput): Map<number, number> {
-  const reserved = new Set(input.settings.reservedCpus.trim() === '' ? [] : parseCpuSet(input.settings.reservedCpus));
-  return new Map(input.sample.topology.nodes.map((n) => [n.id, n.cpus.filter((c) => !reserved.has(c)).length * input.settings.cpuOvercommit]));
-}
-
 function addLoad(into: Map<number, number>, nodes: number[], load: number[], sign: 1 | -1): void {
   nodes.forEach((n, i) => into.set(n, (into.get(n) ?? 0) + sign * (load[i] ?? 0)));
 }
 
-function diffVm(input: PlanInput, vm: VmSample, pvm: ProblemVm, place: VmPlacement, D: Dist, cpuNode: Map<number, number>, reserved: Set<number>): VmDiff {
+function diffVm(input: PlanInput, vm: VmSample, pvm: ProblemVm, place: VmPlacement, view: HostView): VmDiff {
+  const D = view.distances;
   const name = vm.name;
   const curNodes = pvm.current?.vcpuNodes ?? place.vcpus.map((v) => v.node);
   const curMem = pvm.current?.memoryMiB ?? {};
@@ -169,12 +146,12 @@ function diffVm(input: PlanInput, vm: VmSample, pvm: ProblemVm, place: VmPlaceme
     targetNodes[v.vcpu] = v.node;
     const nowPin = vm.vcpuPins[v.vcpu];
     if (same(nowPin, v.cpuset)) continue;
-    const nowNodes = nodesOf(nowPin, cpuNode);
+    const nowNodes = view.nodesOf(nowPin);
     const moved = !(nowNodes && nowNodes.size === 1 && nowNodes.has(v.node));
     if (moved) nodeChange = true;
     const l = pvm.load[v.vcpu] ?? 0;
     pins.push({ vm: name, kind: 'pinVcpu', vcpu: v.vcpu, cpuset: v.cpuset });
-    pinGains.push(l * (distToMemory(D, curNodes[v.vcpu], curMem) - distToMemory(D, v.node, curMem)));
+    pinGains.push(l * (distanceToMemory(D, curNodes[v.vcpu], curMem) - distanceToMemory(D, v.node, curMem)));
   }
   const emulator: Step[] = same(vm.emulatorPin, place.emulator.cpuset) ? [] : [{ vm: name, kind: 'pinEmulator', cpuset: place.emulator.cpuset }];
 
@@ -190,7 +167,7 @@ function diffVm(input: PlanInput, vm: VmSample, pvm: ProblemVm, place: VmPlaceme
   const memoryDiffers = !same(haveNodeset, wantNodeset);
   if (memoryDiffers && wantNodeset !== '') {
     const plannedMem = place.memory.MiB;
-    const restrictive = vm.numatune?.mode === 'restrictive';
+    const restrictive = nodesetChangesLive(vm.numatune);
     let toMove = 0;
     const keys = new Set([...Object.keys(curMem), ...Object.keys(plannedMem)]);
     for (const k of keys) toMove += Math.max(0, (curMem[k] ?? 0) - (plannedMem[k] ?? 0));
@@ -206,9 +183,7 @@ function diffVm(input: PlanInput, vm: VmSample, pvm: ProblemVm, place: VmPlaceme
       // Only a real memory move is refused: a nodeset text that differs while the memory is already in place is no matter.
       const key = `${vm.uuid} ${wantNodeset}`;
       if (input.churn.refusedNodeset[name] !== key) {
-        const mode = vm.numatune?.nodeset
-          ? vm.numatune.mode
-          : 'strict (no <numatune>: libvirt would take one live nodeset, then keep the VM strict for good)';
+        const mode = describeNumatuneMode(vm.numatune);
         refusal = {
           vm: name,
           reason:
@@ -230,7 +205,7 @@ function diffVm(input: PlanInput, vm: VmSample, pvm: ProblemVm, place: VmPlaceme
     if (vm.cpuShares !== want) tidy.push({ vm: name, kind: 'setShares', shares: want });
   }
   const gain = moveGains.reduce((a, b) => a + b, 0);
-  const violation = vcpuViolation(vm, input.sample, reserved);
+  const violation = vcpuViolation(vm, view);
   const signature = JSON.stringify([targetNodes, nodeset.length > 0 ? wantNodeset : null]);
   if (!nodeChange && !violation) {
     // Same nodes, different cpusets: tidying, not a move.
@@ -241,9 +216,8 @@ function diffVm(input: PlanInput, vm: VmSample, pvm: ProblemVm, place: VmPlaceme
 
 export function plan(input: PlanInput): PlanOutput {
   const { sample, problem, placement, settings } = input;
-  const D = distanceMatrix(sample.topology);
-  const cpuNode = cpuNodeMap(sample.topology);
-  const reserved = new Set(settings.reservedCpus.trim() === '' ? [] : parseCpuSet(settings.reservedCpus));
+  const view = hostView(sample.topology, settings);
+  const D = view.distances;
   const placeByName = new Map(placement.vms.map((p) => [p.name, p]));
   const problemByName = new Map(problem.vms.map((p) => [p.name, p]));
 
@@ -253,7 +227,7 @@ export function plan(input: PlanInput): PlanOutput {
     const pvm = problemByName.get(vm.name);
     const place = placeByName.get(vm.name);
     if (!pvm || !place || pvm.fixed) continue;
-    diffs.push(diffVm(input, vm, pvm, place, D, cpuNode, reserved));
+    diffs.push(diffVm(input, vm, pvm, place, view));
   }
 
   // Quality now, and what the whole placement could reach.
@@ -290,7 +264,7 @@ export function plan(input: PlanInput): PlanOutput {
   }
 
   // Node loads now, to keep partial moves from overloading a node.
-  const capacity = nodeCapacity(input);
+  const capacity = new Map(sample.topology.nodes.map((n) => [n.id, view.capacity(n.id)]));
   const load = new Map<number, number>();
   for (const p of problem.vms) if (p.current) addLoad(load, p.current.vcpuNodes, p.load, 1);
   const over = (n: number) => (load.get(n) ?? 0) > (capacity.get(n) ?? 0) + EPS;

@@ -13,7 +13,7 @@ import {
   overridesFromFlags,
   parseConfig,
 } from '../../src/daemon/config.js';
-import { UsageError } from '../../src/cli/args.js';
+import { isBadInput } from '../../src/cli/main.js';
 import { DEFAULT_SETTINGS, type Settings } from '../../src/daemon/settings.js';
 import { DEFAULT_HOTPLUG_CONFIG } from '../../src/hotplug/config.js';
 
@@ -234,12 +234,13 @@ describe('config', () => {
       expect(missing).to.deep.equal([]);
     });
 
-    it('ConfigError is a UsageError (the CLI exits 2) with a one-line message', () => {
+    it('ConfigError is bad input to the CLI (exit 2) with a one-line message', () => {
       try {
         parseConfig({ mode: 'x', metrics: { port: 0 } }, '/etc/numaplace/numaplace.json');
         expect.fail('no error');
       } catch (e) {
-        expect(e).to.be.instanceOf(UsageError);
+        expect(e).to.be.instanceOf(ConfigError);
+        expect(isBadInput(e)).to.equal(true);
         const msg = (e as Error).message;
         expect(msg).to.match(/^\/etc\/numaplace\/numaplace\.json: mode: got "x", expected "advisory" or "apply"; metrics\.port: got 0/);
         expect(msg).not.to.include('\n');
