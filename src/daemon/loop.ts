@@ -20,6 +20,7 @@ import { recordMoves } from '../plan/churn.js';
 import type { PlanOutput } from '../plan/planner.js';
 import type { FailedStep, Quality, Refusal, Step } from '../core/steps.js';
 import type { Placement } from '../../solver/index.js';
+import { keepRunningValues, restartKeysChanged } from '../core/config-table.js';
 import { acquireLock, type Lock } from './lock.js';
 import { describeStep, type Logger } from './log.js';
 import { planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
@@ -336,9 +337,14 @@ export class Daemon {
   async reload(): Promise<boolean> {
     if (!this.opts.reloadSettings) return false;
     try {
-      const next = await this.opts.reloadSettings();
+      const read = await this.opts.reloadSettings();
+      // Keys built into what was made at start (connection, logger, metrics endpoint, state dir)
+      // keep their running value; saying so beats a reload that silently does nothing.
+      const stale = restartKeysChanged(this.settings, read);
+      const next = stale.length > 0 ? keepRunningValues(read, this.settings, stale) : read;
       this.applySettings(next);
       this.logger.info('configuration reloaded', { mode: next.mode, schedule: next.schedule });
+      if (stale.length > 0) this.logger.warn('configuration reloaded; these keys need a restart to take effect (running values kept)', { keys: stale.join(', ') });
       return true;
     } catch (e) {
       this.logger.error('configuration reload failed; keeping the running configuration', { error: (e as Error).message });

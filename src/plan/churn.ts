@@ -3,14 +3,10 @@
  * improvement has held, how long each VM's target has stayed the same, cooldowns after moves, and
  * memory moves the host refused (not retried every cycle). Plain JSON.
  */
-/** The churn.* configuration keys. */
-export interface ChurnSettings {
-  improvementMargin: number;
-  holdCycles: number;
-  maxVmsPerCycle: number;
-  memoryMigrationMiBPerCycle: number;
-  cooldownCycles: number;
-}
+import type { Config } from '../core/config-table.js';
+
+/** The churn.* configuration keys (src/core/config-table.ts). */
+export type ChurnSettings = Config['churn'];
 
 export interface ChurnState {
   /** Consecutive cycles the possible relative improvement exceeded churn.improvementMargin. */
