@@ -32,6 +32,8 @@ export interface ExecuteOptions {
 export interface ExecuteResult {
   applied: Step[];
   failed: FailedStep[];
+  /** The steps behind `refused` (the host refused them for a lasting reason; nothing changed). */
+  refusedSteps: Step[];
   refused: Refusal[];
   /** VMs whose steps all went through (refusals aside), at least one of them. */
   succeededVms: string[];
@@ -118,7 +120,7 @@ function message(e: unknown): string {
 export async function executePlan(backend: HostBackend, steps: readonly Step[], sample: HostSample, opts: ExecuteOptions): Promise<ExecuteResult> {
   const byVm = new Map<string, Step[]>();
   for (const s of steps) byVm.set(s.vm, [...(byVm.get(s.vm) ?? []), s]);
-  const result: ExecuteResult = { applied: [], failed: [], refused: [], succeededVms: [], failedVms: [], notReached: [] };
+  const result: ExecuteResult = { applied: [], failed: [], refused: [], refusedSteps: [], succeededVms: [], failedVms: [], notReached: [] };
   const note = (vm: string, step: Step, flags: ApplyFlags, r: JournalResult, error?: string) => {
     opts.journal?.record({ vm, step, flags, result: r, ...(error !== undefined ? { error } : {}) });
     opts.onAction?.({ vm, step, result: r, ...(error !== undefined ? { error } : {}) });
@@ -142,6 +144,7 @@ export async function executePlan(backend: HostBackend, steps: readonly Step[], 
       } catch (e) {
         if (e instanceof HostLimitationError) {
           result.refused.push({ vm: name, reason: `${step.kind}: ${e.reason}` });
+          result.refusedSteps.push(step);
           note(name, step, flags, 'refused', e.reason);
           continue;
         }

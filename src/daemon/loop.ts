@@ -16,7 +16,6 @@ import { findInterrupted, readJournalTail, recoverInterrupted, type InterruptedA
 import type { HostBackend } from '../host/backend.js';
 import type { HostSample } from '../core/sample.js';
 import type { HotplugStage } from '../hotplug/stage.js';
-import { recordMoves } from '../plan/churn.js';
 import type { PlanOutput } from '../plan/planner.js';
 import type { FailedStep, Quality, Refusal, Step } from '../core/steps.js';
 import type { Placement } from '../../solver/index.js';
@@ -26,7 +25,8 @@ import { describeStep, type Logger } from './log.js';
 import { planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
 import { newLoadTracker, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
 import type { Settings } from './settings.js';
-import { forgetGoneVms, freshState, loadState, recordApplied, saveState, type DaemonState } from './state.js';
+import { commitCycle } from './commit-cycle.js';
+import { freshState, loadState, saveState, type DaemonState } from './state.js';
 
 export type { SolveFn } from './plan-cycle.js';
 
@@ -234,7 +234,6 @@ export class Daemon {
       for (const l of cp.hotplug.log) this.logger.log(l.level, l.message, l.fields);
       for (const d of out.deferred) this.logger.debug('move waits', { vm: d.vm, why: d.reason });
       let exec: ExecuteResult | null = null;
-      let churn = out.churn;
       if (settings.mode === 'apply' && cp.steps.length > 0) {
         exec = await executePlan(this.backend, cp.steps, sample, {
           persistConfig: settings.persistConfig,
@@ -242,15 +241,12 @@ export class Daemon {
           shouldStop: () => this.stopping,
           onAction: (a) => this.logAction(a),
         });
-        const ok = new Set(exec.succeededVms);
-        churn = recordMoves(out.churn, out.moving.filter((v) => ok.has(v)), settings.churn.cooldownCycles);
-        this.state = recordApplied(this.state, exec.applied);
         this.counters.stepsApplied += exec.applied.length;
         this.counters.stepsFailed += exec.failed.length;
       } else if (settings.mode === 'advisory') {
         cp.steps.forEach((s, i) => this.logger.info(`advice: ${describeStep(s)}`, { vm: s.vm, step: s.kind, gain: round(cp.gains[i]), result: 'not applied (advisory mode)' }));
       }
-      this.state = forgetGoneVms({ ...this.state, churn, hotplug: cp.hotplug.state }, listedVms(sample));
+      this.state = commitCycle(this.state, { decision: cp, executed: exec, listed: listedVms(sample) }, settings);
       this.checkpoint();
       const managed = sample.vms.filter((v) => v.running && !cp.excluded.has(v.name)).length;
       this.logger.info('cycle done', {

@@ -16,6 +16,7 @@ import type { ProblemAdjustment } from './adjust-problem.js';
 import { isLasting, type HotplugKind, type HotplugRefusal, type RefusalCode } from './refusal.js';
 import { initialVmState, memoryFingerprint, vcpuFingerprint, type HotplugState, type VmHotplugState } from './state.js';
 import { decideVcpuGrowth } from './vcpu-decision.js';
+import type { HotplugDecision } from './settle.js';
 
 export interface HotplugPlan {
   steps: Step[];
@@ -23,7 +24,10 @@ export interface HotplugPlan {
   problemAdjustments: ProblemAdjustment[];
   /** Advice for the log (e.g. the seed's recommendations that are not enforced). */
   warnings: { vm: string; message: string }[];
+  /** The state as if every decided hot-plug were done; settleHotplug corrects it by what was executed. */
   state: HotplugState;
+  /** Each hot-plug decided this cycle, with the VM's state before it (settleHotplug puts it back when the step did not happen). */
+  decided: HotplugDecision[];
 }
 
 /** The lowest load among the VM's online vCPUs: every one is above t iff this is. Null if any is unknown. */
@@ -72,7 +76,7 @@ export function planHotplug(
   };
   const rooms = nodeRoom(sample, loads, config.reservedCpus, config.cpuOvercommit);
   const cpuNode = cpuNodeMap(sample.topology);
-  const out: HotplugPlan = { steps: [], refusals: [], problemAdjustments: [], warnings: [], state: { version: 1, vms: {} } };
+  const out: HotplugPlan = { steps: [], refusals: [], problemAdjustments: [], warnings: [], state: { version: 1, vms: {} }, decided: [] };
 
   for (const vm of sample.vms) {
     if (excluded.has(vm.name)) continue;
@@ -106,7 +110,9 @@ export function planHotplug(
         const d = decideVcpuGrowth(vm, loads.get(vm.name), rooms, cfg.vcpu);
         if (!d.ok) refuse('vcpu', d.code, d.message);
         else {
-          out.steps.push({ vm: vm.name, kind: 'setVcpus', count: d.target });
+          const step: Step = { vm: vm.name, kind: 'setVcpus', count: d.target };
+          out.steps.push(step);
+          out.decided.push({ vm: vm.name, kind: 'vcpu', step, before: { detector: s.vcpu, pluggedVcpus: [...s.pluggedVcpus], attachedMiB: s.attachedMiB } });
           const preferred = reserveCpu(rooms, mainNode(vm, cpuNode), d.addedLoad * d.added.length);
           out.problemAdjustments.push({
             vm: vm.name,
@@ -130,7 +136,9 @@ export function planHotplug(
         const d = decideMemoryGrowth(vm, sample.topology, rooms, cfg.memory);
         if (!d.ok) refuse('memory', d.code, d.message);
         else {
-          out.steps.push({ vm: vm.name, kind: 'attachMemory', MiB: d.MiB, guestNode: d.guestNode, sourceNodes: d.sourceNodes });
+          const step: Step = { vm: vm.name, kind: 'attachMemory', MiB: d.MiB, guestNode: d.guestNode, sourceNodes: d.sourceNodes };
+          out.steps.push(step);
+          out.decided.push({ vm: vm.name, kind: 'memory', step, before: { detector: s.memory, pluggedVcpus: [...s.pluggedVcpus], attachedMiB: s.attachedMiB } });
           out.problemAdjustments.push({ vm: vm.name, kind: 'memory', MiB: d.MiB, guestNode: d.guestNode, hostNode: d.hostNode });
           const room = rooms.find((r) => r.node === d.hostNode);
           if (room) room.freeMemoryMiB -= d.MiB;

@@ -14,6 +14,7 @@ import { guestVcpuReport, type GuestVcpuReport } from './guest-vcpus.js';
 import type { LoadsByVm } from './host-room.js';
 import { planHotplug } from './plan-hotplug.js';
 import { refusalReason, shouldLog, type HotplugRefusal } from './refusal.js';
+import type { HotplugDecision } from './settle.js';
 import type { HotplugState } from './state.js';
 
 export interface HotplugStageInput {
@@ -40,7 +41,9 @@ export interface HotplugStage {
   log: { level: 'info' | 'warn'; message: string; fields: Record<string, unknown> }[];
   /** Guest-reported online vCPUs per running VM (null where unknown). */
   guest: GuestVcpuReport[];
+  /** The state as if every decided hot-plug were done; commitCycle settles it by what was executed. */
   state: HotplugState;
+  decided: HotplugDecision[];
 }
 
 export function hotplugStage(input: HotplugStageInput): HotplugStage {
@@ -72,5 +75,6 @@ export function hotplugStage(input: HotplugStageInput): HotplugStage {
     log,
     guest,
     state: hp.state,
+    decided: hp.decided,
   };
 }
