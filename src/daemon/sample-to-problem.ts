@@ -3,9 +3,8 @@
  *
  * Loads come from cumulative vCPU busy time: (time now - time before) / elapsed, per vCPU,
  * smoothed over the last `load.windowCycles` cycles by a small LoadTracker kept by the caller.
- * Where a VM is now: a vCPU pinned within one node is on that node; otherwise it is on the node
- * of the CPU it last ran on. Its memory: memoryByNode when the backend can tell, else the numatune
- * nodeset (per guest cell where memnodes exist) split evenly, else spread like its vCPUs.
+ * Where a VM's vCPUs and memory are now is the host view's answer (src/core/host-view.ts), the
+ * same one hot-plug, the planner and the metrics use.
  */
 import type { HostSample, VmSample } from '../core/sample.js';
 import type { Problem, ProblemVm } from '../../solver/index.js';
