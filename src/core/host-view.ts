@@ -177,7 +177,7 @@ function build(topology: HostTopology, settings: HostViewSettings): HostView {
   };
 }
 
-/** Views already built, per sampled topology object (a new sample brings a new one). */
+/** Views already built, per sampled topology object. A topology is never changed in place: each sample brings a new one. */
 const VIEWS = new WeakMap<HostTopology, Map<string, HostView>>();
 
 /** The host view of a sampled topology under these settings; built once, then shared. */
