@@ -10,7 +10,8 @@ import type { HostSample, VmSample } from '../core/sample.js';
 import type { Step } from '../core/steps.js';
 import type { HotplugPlanConfig } from './config.js';
 import { observe, recordAction, type DetectorParams } from './detector.js';
-import { cpuNodeMap, mainNode, nodeRoom, onlineVcpus, type LoadsByVm, type NodeRoom } from './host-room.js';
+import { hostView } from '../core/host-view.js';
+import { mainNode, nodeRoom, onlineVcpus, type LoadsByVm, type NodeRoom } from './host-room.js';
 import { decideMemoryGrowth, memoryShortRatio } from './memory-decision.js';
 import type { ProblemAdjustment } from './adjust-problem.js';
 import { isLasting, type HotplugKind, type HotplugRefusal, type RefusalCode } from './refusal.js';
@@ -75,7 +76,7 @@ export function planHotplug(
     direction: 'below',
   };
   const rooms = nodeRoom(sample, loads, config.reservedCpus, config.cpuOvercommit);
-  const cpuNode = cpuNodeMap(sample.topology);
+  const cpuNode = hostView(sample.topology, config).cpuNode;
   const out: HotplugPlan = { steps: [], refusals: [], problemAdjustments: [], warnings: [], state: { version: 1, vms: {} }, decided: [] };
 
   for (const vm of sample.vms) {
