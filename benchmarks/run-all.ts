@@ -13,14 +13,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const SUITES: { name: string; script: string; results: string }[] = [
   { name: 'solver', script: 'solver-bench.js', results: 'benchmarks/results/solver.json' },
   { name: 'sim', script: 'sim-bench.js', results: 'benchmarks/results/sim.json' },
-  // Real libvirt (root, scripts/hypervisor-up.sh); prints why and passes when there is none.
+  // Real libvirt (root, scripts/hypervisor-up.sh), only with --libvirt: it starts VMs of its own there.
   { name: 'sampling', script: 'sampling-bench.js', results: 'benchmarks/results/sampling.json' },
   { name: 'closed-loop', script: 'closed-loop/run.js', results: 'benchmarks/results/closed-loop.json, benchmarks/results/closed-loop-*.svg' },
 ];
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help')) {
-    process.stdout.write('usage: npm run bench [-- --quick]\nRuns the solver, simulated-host, sampling (real libvirt; skipped without it) and closed-loop suites in sequence; --quick runs a short version of each.\n');
+    process.stdout.write('usage: npm run bench [-- --quick] [-- --libvirt]\nRuns the solver, simulated-host, sampling and closed-loop suites in sequence; --quick runs a short version of each.\nThe sampling suite defines and starts VMs of its own on the live libvirt (qemu:///system): only with --libvirt.\n');
     return 0;
   }
   const started = Date.now();

@@ -102,7 +102,12 @@ async function measure(benchCount: number): Promise<Row> {
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help')) {
-    process.stdout.write('usage: node dist/benchmarks/sampling-bench.js [--quick]\nSampling cost of the virsh backend on real libvirt with 1, 10, 50 idle TCG VMs (--quick: 1, 10).\n');
+    process.stdout.write('usage: node dist/benchmarks/sampling-bench.js --libvirt [--quick]\nSampling cost of the virsh backend on real libvirt with 1, 10, 50 idle TCG VMs (--quick: 1, 10).\n--libvirt: required; the bench defines and starts its own VMs (numaplace-test-bench-NN) on ${NUMAPLACE_TEST_URI:-qemu:///system}.\n');
+    return 0;
+  }
+  // It starts VMs on a live libvirt: never without the operator saying so.
+  if (!argv.includes('--libvirt')) {
+    process.stdout.write(`sampling-bench: skipped: it defines and starts its own VMs on ${URI}; pass --libvirt to run it (npm run bench -- --libvirt)\n`);
     return 0;
   }
   const counts = argv.includes('--quick') ? [1, 10] : [1, 10, 50];

@@ -1,4 +1,5 @@
 /** numaplace command line: a table of subcommands, each in src/cli/commands/. */
+import { numaplaceVersion } from '../core/version.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, UsageError, type Command } from './args.js';
 
 export type { Command } from './args.js';
@@ -18,7 +19,7 @@ const USAGE = () => `usage: numaplace <command> [options]
 commands:
 ${Object.entries(COMMANDS).map(([c, { summary }]) => `  ${c.padEnd(10)} ${summary}`).join('\n')}
 
-Run "numaplace <command> --help" for a command's options.
+Run "numaplace <command> --help" for a command's options; "numaplace --version" prints the version.
 `;
 
 /**
@@ -35,6 +36,10 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE());
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`numaplace ${numaplaceVersion()} (node ${process.version})\n`);
     return 0;
   }
   const entry = COMMANDS[name];

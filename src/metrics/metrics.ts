@@ -11,6 +11,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { HotplugKind, RefusalCode } from '../core/refusal-codes.js';
 import { STEP_KINDS, type StepKind } from '../core/steps.js';
+import { numaplaceVersion } from '../core/version.js';
 
 export const STEP_RESULTS = ['applied', 'failed', 'skipped', 'refused'] as const;
 export const RECOVERY_RESULTS = ['rolled-back', 'partial', 'left'] as const;
@@ -91,6 +92,7 @@ export interface Metrics {
   readonly libvirtUp: Gauge;
   readonly hotplugs: Counter<'kind' | 'result' | 'reason'>;
   readonly interruptedApplies: Counter<'result'>;
+  readonly buildInfo: Gauge<'version' | 'node_version'>;
   readonly mode: Gauge<'mode'>;
   /** VM names that currently have series (what syncVms compares against). */
   readonly vms: Set<string>;
@@ -144,6 +146,7 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
     libvirtUp: gauge('numaplace_libvirt_up', '1 when the last cycle reached libvirt, 0 when it could not.'),
     hotplugs: new Counter({ name: 'numaplace_hotplug_total', help: 'Hot-plug decisions by kind (vcpu, memory), result (done, refused) and reason code (none when done).', labelNames: ['kind', 'result', 'reason'], registers }),
     interruptedApplies: new Counter({ name: 'numaplace_interrupted_applies_total', help: 'VMs found half-applied at start (the daemon died mid-apply), by what recovery did: rolled-back, partial (some steps could not be undone), left (VM gone or replaced).', labelNames: ['result'], registers }),
+    buildInfo: gauge('numaplace_build_info', 'Always 1; its labels say which numaplace and Node.js runtime this daemon runs.', ['version', 'node_version']),
     mode: gauge('numaplace_mode', 'Operating mode: 1 for the current mode (advisory or apply), 0 for the other.', ['mode']),
     vms: new Set(),
     nodes: new Set(),
@@ -159,6 +162,7 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
   for (const result of RECOVERY_RESULTS) m.interruptedApplies.inc({ result }, 0);
   m.solverGap.remove({});
   m.libvirtUp.set(0);
+  m.buildInfo.set({ version: numaplaceVersion(), node_version: process.version }, 1);
   if (opts.processMetrics) {
     collectDefaultMetrics({ register: registry });
     // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool rejects them).

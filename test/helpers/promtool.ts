@@ -1,5 +1,6 @@
 /** promtool (Debian package "prometheus"): required under CI=true, optional on a dev machine. */
 import { execa } from 'execa';
+import { requireOrSkip } from './skip.js';
 
 let found: Promise<boolean> | undefined;
 
@@ -17,9 +18,7 @@ function available(): Promise<boolean> {
  */
 export async function needPromtool(ctx: Mocha.Context): Promise<void> {
   if (await available()) return;
-  if (process.env.CI === 'true') throw new Error('promtool not found: CI must install it (Debian package "prometheus", installed by scripts/hypervisor-up.sh from .ci/run)');
-  console.log('      (skipped: promtool not installed; apt-get install prometheus)');
-  ctx.skip();
+  requireOrSkip(ctx, 'promtool not found', 'apt-get install prometheus (scripts/hypervisor-up.sh installs it)');
 }
 
 /** Run `promtool ...args` (stdin from `input`); returns exit code and combined output. */

@@ -18,6 +18,7 @@ import { armVirshHold, installVirshHold } from '../helpers/virsh-hold.js';
 import { freePort, waitFor } from '../helpers/wait.js';
 import { counters, registerReport } from '../reliability/counters.js';
 import { libvirtAvailable } from './libvirt-guard.js';
+import { requireOrSkip } from '../helpers/skip.js';
 
 registerReport();
 
@@ -95,11 +96,7 @@ describe('daemon and a libvirt outage (real libvirt)', function () {
 
   before(function () {
     const why = libvirtAvailable(URI);
-    if (why) {
-      if (process.env.CI === 'true') throw new Error(`libvirt is required under CI: ${why}`);
-      console.log(`      skipped: ${why}`);
-      this.skip();
-    }
+    requireOrSkip(this, why, 'run scripts/hypervisor-up.sh as root');
     dir = mkdtempSync(join(tmpdir(), 'np-outage-'));
   });
 

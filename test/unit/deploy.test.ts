@@ -73,17 +73,33 @@ describe('deploy files', () => {
     }
   });
 
-  it('the alerting rules are valid and use only metrics numaplace exports', async function () {
-    const rules = readFileSync('deploy/prometheus-rules.yml', 'utf8');
+  it('the alerting and recording rules and the dashboard use only metrics numaplace exports', async function () {
     const known = new Set<string>();
     const reg = new Registry();
     createMetrics(reg);
     for (const metric of reg.getMetricsAsArray()) known.add((metric as unknown as { name: string }).name);
-    const used = [...rules.matchAll(/\bnumaplace_[a-z_]+/g)].map((m) => m[0]);
-    expect(used.length).to.be.greaterThan(5);
-    for (const name of used) expect(known.has(name), `${name} is not exported`).to.equal(true);
+    for (const file of ['deploy/prometheus-rules.yml', 'deploy/prometheus-recording-rules.yml', 'deploy/grafana-dashboard.json']) {
+      const used = [...readFileSync(file, 'utf8').matchAll(/\bnumaplace_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''));
+      expect(used.length, file).to.be.greaterThan(5);
+      for (const name of used) expect(known.has(name), `${name} in ${file} is not exported`).to.equal(true);
+    }
     await needPromtool(this);
-    const r = await promtool(['check', 'rules', 'deploy/prometheus-rules.yml']);
+    const r = await promtool(['check', 'rules', 'deploy/prometheus-rules.yml', 'deploy/prometheus-recording-rules.yml']);
     expect(r.exitCode, r.output).to.equal(0);
+  });
+
+  it('the alert rules fire as their unit tests say (FarFromLocal only where plans are applied)', async function () {
+    await needPromtool(this);
+    const r = await promtool(['test', 'rules', 'deploy/prometheus-rules.test.yml']);
+    expect(r.exitCode, r.output).to.equal(0);
+    expect(r.output).to.include('SUCCESS');
+  });
+
+  it('the dashboard queries only what the recording rules record or numaplace exports', () => {
+    const recorded = new Set([...readFileSync('deploy/prometheus-recording-rules.yml', 'utf8').matchAll(/^\s*- record: (\S+)$/gm)].map((m) => m[1]));
+    const dashboard = JSON.parse(readFileSync('deploy/grafana-dashboard.json', 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const rulesUsed = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\bnumaplace:[a-z0-9_:]+/g)].map((m) => m[0])));
+    expect(rulesUsed.length).to.be.greaterThan(5);
+    for (const name of rulesUsed) expect(recorded.has(name), `${name} is not a recording rule`).to.equal(true);
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import {
@@ -226,6 +227,13 @@ describe('metrics', () => {
     expect(text).to.include('numaplace_hotplug_total{kind="memory",result="done",reason="none"} 1');
     expect(hotplugReasonLabel('ratio-1-32')).to.equal('ratio-1-32');
     expect(new Set(HOTPLUG_REFUSAL_REASONS).size).to.equal(HOTPLUG_REFUSAL_REASONS.length);
+  });
+
+  it('build_info names the package version and the Node.js runtime', async () => {
+    const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    expect(samples(await registry.metrics(), 'numaplace_build_info')).to.deep.equal([
+      `numaplace_build_info{version="${version}",node_version="${process.version}"} 1`,
+    ]);
   });
 
   it('mode and libvirt_up', async () => {
