@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { makeInstance, type InstanceSpec } from './instances.js';
 import { exactOptimum, type ExactResult } from './highs-exact.js';
 import { numadBaseline, noPinningBaseline, type BaselineResult } from '../solver/baselines.js';
-import { allLocalCost } from '../solver/quality.js';
+import { allLocalCost } from '../src/core/quality.js';
 import { solve } from '../solver/solve.js';
 import type { Placement, Problem } from '../solver/types.js';
 import { evaluate, verify } from '../solver/verify.js';

@@ -8,9 +8,9 @@
  *   its vCPUs run).
  * Fixed VMs keep their current placement in both. Pure.
  */
-import { parseCpuSet } from '../src/topology/cpuset.js';
+import { parseCpuSet } from '../src/core/cpuset.js';
 import { DEFAULTS } from './model.js';
-import { allLocalCost, qualityCost, type PlacedVm } from './quality.js';
+import { allLocalCost, qualityCost, type PlacedVm } from '../src/core/quality.js';
 import type { Problem } from './types.js';
 
 export interface BaselineResult {

@@ -11,7 +11,7 @@
  * nodes (a dedicated VM's emulator must not steal its cores), else, when a node
  * has no shared CPU left, the VM's own CPUs.
  */
-import { formatCpuSet, parseCpuSet } from '../src/topology/cpuset.js';
+import { formatCpuSet, parseCpuSet } from '../src/core/cpuset.js';
 import type { Column, Model } from './model.js';
 import { currentOf } from './model.js';
 import type { Placement, VmPlacement } from './types.js';

@@ -15,7 +15,7 @@
  * for one node), and cell-by-cell placements (guest NUMA VMs).
  * Pure; node ids are mapped to dense indexes 0..N-1.
  */
-import { parseCpuSet } from '../src/topology/cpuset.js';
+import { parseCpuSet } from '../src/core/cpuset.js';
 import type { Problem, ProblemVm } from './types.js';
 
 export const DEFAULTS = {

@@ -3,7 +3,7 @@
  * (shared/DESIGN.md), plus the optional fields numaplace itself fills.
  * Pure data; no I/O anywhere in solver/.
  */
-import type { HostTopology } from '../src/topology/types.js';
+import type { HostTopology } from '../src/core/topology.js';
 
 /** A guest NUMA cell: its vCPUs and memory are placed together (seed: "Guest NUMA"). */
 export interface ProblemCell {

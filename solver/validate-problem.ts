@@ -4,9 +4,9 @@
  * normalised Problem: a topology given with nodes only (as in the contract) gets
  * per-CPU records (each CPU its own core) and an empty warnings list.
  */
-import { CpuSetError, parseCpuSet } from '../src/topology/cpuset.js';
-import type { CpuInfo, HostTopology } from '../src/topology/types.js';
-import { validateTopology } from '../src/topology/validate.js';
+import { CpuSetError, parseCpuSet } from '../src/core/cpuset.js';
+import type { CpuInfo, HostTopology } from '../src/core/topology.js';
+import { validateTopology } from '../src/core/topology-validate.js';
 import type { Problem, ProblemCell, ProblemOptions, ProblemVm } from './types.js';
 
 export class ProblemError extends Error {

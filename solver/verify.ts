@@ -3,8 +3,8 @@
  * promises, recomputed from the placement JSON alone (not from solver internals).
  * Returns human-readable violations; [] means the placement is valid.
  */
-import { parseCpuSet } from '../src/topology/cpuset.js';
-import { distanceMatrix, vmCost } from './quality.js';
+import { parseCpuSet } from '../src/core/cpuset.js';
+import { distanceMatrix, vmCost } from '../src/core/quality.js';
 import { DEFAULTS } from './model.js';
 import type { Placement, Problem } from './types.js';
 

@@ -3,7 +3,7 @@
  * inside the backend, so a policy's own cost can be reported with the backend's time taken out.
  */
 import type { ApplyFlags, DimmSpec, HostBackend, HostSample } from '../../src/host/backend.js';
-import type { HostTopology } from '../../src/topology/types.js';
+import type { HostTopology } from '../../src/core/topology.js';
 
 export class CountingBackend implements HostBackend {
   readonly kind: 'virsh' | 'simulated';

@@ -8,7 +8,7 @@
  * demand; hot-plugged vCPUs add load), so the optimum is compared per unit of load: it is scaled
  * by (the host's all-local cost / the reference's all-local cost) before the ratio is taken.
  */
-import { qualityCost } from '../../solver/quality.js';
+import { qualityCost } from '../../src/core/quality.js';
 import type { Placement, Problem, ProblemVm } from '../../solver/types.js';
 import type { SimulatedHost } from '../../src/host/simulated/host.js';
 

@@ -16,7 +16,7 @@
  * nodes' CPUs, set the memory nodeset), which is what numad's cpuset binding amounts to for a VM.
  */
 import type { HostBackend } from '../../src/host/backend.js';
-import { formatCpuSet } from '../../src/topology/cpuset.js';
+import { formatCpuSet } from '../../src/core/cpuset.js';
 import type { HostView, VmView } from './observe.js';
 import { LoadTracker, nodesCpus } from './observe.js';
 import type { Policy, PolicyRun } from './types.js';

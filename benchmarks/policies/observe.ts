@@ -4,7 +4,7 @@
  * tool would (numad reads /proc/<pid>/stat and numa_maps; here virsh-level data stands in).
  */
 import type { HostSample, VmSample } from '../../src/host/backend.js';
-import { parseCpuSet } from '../../src/topology/cpuset.js';
+import { parseCpuSet } from '../../src/core/cpuset.js';
 
 export interface VmView {
   vm: VmSample;

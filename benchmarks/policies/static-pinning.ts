@@ -9,7 +9,7 @@
  * unpinned (Nova would refuse to boot it; here it already runs).
  */
 import type { HostBackend, HostSample, VmSample } from '../../src/host/backend.js';
-import { formatCpuSet } from '../../src/topology/cpuset.js';
+import { formatCpuSet } from '../../src/core/cpuset.js';
 import type { Policy, PolicyRun } from './types.js';
 import { LIVE, NO_BALANCING } from './types.js';
 

@@ -5,10 +5,12 @@
  * host refuses for a structural reason (HostLimitationError: e.g. numatune in strict mode) is a
  * refusal, not a failure: the VM's other steps still apply.
  */
-import type { ApplyFlags, HostBackend, HostSample, VmSample } from '../host/backend.js';
+import type { ApplyFlags, HostBackend } from '../host/backend.js';
+import type { HostSample, VmSample } from '../core/sample.js';
+import { nodesetChangesLive } from '../core/live-rules.js';
 import { HostLimitationError } from '../host/errors.js';
-import type { FailedStep, Refusal, Step } from '../plan/steps.js';
-import { formatCpuSet } from '../topology/cpuset.js';
+import type { FailedStep, Refusal, Step } from '../core/steps.js';
+import { formatCpuSet } from '../core/cpuset.js';
 import type { Journal, JournalResult, UndoableStep } from './journal.js';
 
 export interface ActionEvent {
@@ -30,6 +32,8 @@ export interface ExecuteOptions {
 export interface ExecuteResult {
   applied: Step[];
   failed: FailedStep[];
+  /** The steps behind `refused` (the host refused them for a lasting reason; nothing changed). */
+  refusedSteps: Step[];
   refused: Refusal[];
   /** VMs whose steps all went through (refusals aside), at least one of them. */
   succeededVms: string[];
@@ -42,7 +46,7 @@ export interface ExecuteResult {
  * nodeset of a non-restrictive VM is written only to the config (it cannot change live). */
 export function flagsFor(step: Step, vm: VmSample | undefined, persistConfig: boolean): ApplyFlags {
   const config = persistConfig && (vm?.persistent ?? false);
-  if (step.kind === 'setNodeset' && vm?.numatune?.mode !== 'restrictive') return { live: false, config: true };
+  if (step.kind === 'setNodeset' && !nodesetChangesLive(vm?.numatune)) return { live: false, config: true };
   return { live: vm?.running ?? true, config };
 }
 
@@ -116,7 +120,7 @@ function message(e: unknown): string {
 export async function executePlan(backend: HostBackend, steps: readonly Step[], sample: HostSample, opts: ExecuteOptions): Promise<ExecuteResult> {
   const byVm = new Map<string, Step[]>();
   for (const s of steps) byVm.set(s.vm, [...(byVm.get(s.vm) ?? []), s]);
-  const result: ExecuteResult = { applied: [], failed: [], refused: [], succeededVms: [], failedVms: [], notReached: [] };
+  const result: ExecuteResult = { applied: [], failed: [], refused: [], refusedSteps: [], succeededVms: [], failedVms: [], notReached: [] };
   const note = (vm: string, step: Step, flags: ApplyFlags, r: JournalResult, error?: string) => {
     opts.journal?.record({ vm, step, flags, result: r, ...(error !== undefined ? { error } : {}) });
     opts.onAction?.({ vm, step, result: r, ...(error !== undefined ? { error } : {}) });
@@ -140,6 +144,7 @@ export async function executePlan(backend: HostBackend, steps: readonly Step[], 
       } catch (e) {
         if (e instanceof HostLimitationError) {
           result.refused.push({ vm: name, reason: `${step.kind}: ${e.reason}` });
+          result.refusedSteps.push(step);
           note(name, step, flags, 'refused', e.reason);
           continue;
         }

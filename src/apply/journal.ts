@@ -8,7 +8,7 @@
 import { appendFileSync, chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ApplyFlags } from '../host/backend.js';
-import type { Step } from '../plan/steps.js';
+import type { Step } from '../core/steps.js';
 
 export type JournalResult = 'applied' | 'failed' | 'refused' | 'rolled-back' | 'rollback-failed';
 

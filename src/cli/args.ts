@@ -14,6 +14,11 @@ export class UsageError extends Error {
   }
 }
 
+/** A subcommand (src/cli/commands/): runs with its arguments, returns the exit status. */
+export interface Command {
+  run(argv: string[]): Promise<number>;
+}
+
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Host options every command that reads a host accepts (contract). */

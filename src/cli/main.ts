@@ -1,10 +1,8 @@
 /** numaplace command line: a table of subcommands, each in src/cli/commands/. */
 import { numaplaceVersion } from '../core/version.js';
-import { EXIT_BAD_INPUT, EXIT_FAILURE, UsageError } from './args.js';
+import { EXIT_BAD_INPUT, EXIT_FAILURE, UsageError, type Command } from './args.js';
 
-export interface Command {
-  run(argv: string[]): Promise<number>;
-}
+export type { Command } from './args.js';
 
 /** Loaded lazily so `numaplace topology` does not pay for the solver or prom-client. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -24,6 +22,16 @@ ${Object.entries(COMMANDS).map(([c, { summary }]) => `  ${c.padEnd(10)} ${summar
 Run "numaplace <command> --help" for a command's options; "numaplace --version" prints the version.
 `;
 
+/**
+ * Errors that mean bad input from the user (exit status 2). Matched by name so that the lower
+ * layers throw their own types without importing the CLI, and so main needs not load them.
+ */
+const BAD_INPUT_ERRORS: ReadonlySet<string> = new Set(['UsageError', 'ConfigError']);
+
+export function isBadInput(e: unknown): boolean {
+  return e instanceof UsageError || (e instanceof Error && BAD_INPUT_ERRORS.has(e.name));
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -42,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await entry.load()).run(rest);
   } catch (e) {
-    if (e instanceof UsageError || (e as Error).name === 'UsageError') {
+    if (isBadInput(e)) {
       process.stderr.write(`numaplace ${name}: ${(e as Error).message}\n`);
       return EXIT_BAD_INPUT;
     }

@@ -10,8 +10,8 @@ import { planCycle, type CyclePlan } from '../daemon/plan-cycle.js';
 import { newLoadTracker, trackLoads } from '../daemon/sample-to-problem.js';
 import { emptyHotplugState } from '../hotplug/state.js';
 import { newChurnState } from '../plan/churn.js';
-import type { PlanResult } from '../plan/steps.js';
-import { solve } from '../../solver/solve.js';
+import type { PlanResult } from '../core/steps.js';
+import { solve } from '../../solver/index.js';
 import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from './args.js';
 import { openHost } from './open-host.js';
 

@@ -6,116 +6,15 @@
  * misspelt key silently ignored would leave a daemon doing what the operator did not ask.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
-import { isAbsolute } from 'node:path';
-import cron from 'node-cron';
-import { UsageError } from '../cli/args.js';
-import { CpuSetError, formatCpuSet, parseCpuSet } from '../topology/cpuset.js';
+import { CONFIG_TABLE, configKeys, CROSS_CHECKS, DEFAULT_CONFIG, deepFreeze, showValue, ValueProblem, type Config, type ConfigKey } from '../core/config-table.js';
 
-export type Mode = 'advisory' | 'apply';
-export type LogFormat = 'text' | 'json';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface Config {
-  /** libvirt URI of the hypervisor to manage. */
-  readonly connect: string;
-  /** node-cron expression (6 fields: seconds first; 5 fields run at second 0). */
-  readonly schedule: string;
-  readonly mode: Mode;
-  /** Canonical cpuset ("0,2-3"); "" = none. */
-  readonly reservedCpus: string;
-  readonly cpuOvercommit: number;
-  readonly persistConfig: boolean;
-  readonly churn: {
-    readonly improvementMargin: number;
-    readonly holdCycles: number;
-    readonly maxVmsPerCycle: number;
-    readonly memoryMigrationMiBPerCycle: number;
-    readonly cooldownCycles: number;
-  };
-  readonly exclude: { readonly names: readonly string[]; readonly metadata: boolean };
-  readonly shares: {
-    readonly enabled: boolean;
-    readonly perVcpu: number;
-    readonly classes: Readonly<Record<string, number>>;
-    readonly weights: Readonly<Record<string, number>>;
-  };
-  readonly solver: { readonly timeLimitMs: number; readonly memoryMoveCostPerGiB: number; readonly vcpuMoveCost: number };
-  /** Canonical cpuset; "" = emulator threads on the VM's node CPUs. */
-  readonly emulator: { readonly housekeepingCpus: string };
-  readonly load: { readonly windowCycles: number };
-  readonly virsh: { readonly timeoutMs: number };
-  readonly backoff: { readonly initialMs: number; readonly maxMs: number };
-  readonly metrics: { readonly enabled: boolean; readonly address: string; readonly port: number };
-  readonly stateDir: string;
-  readonly log: { readonly format: LogFormat; readonly level: LogLevel };
-  readonly hotplug: {
-    readonly vcpu: {
-      readonly enabled: boolean;
-      readonly threshold: number;
-      readonly windowCycles: number;
-      readonly cooldownCycles: number;
-      readonly maxVcpus: number;
-      readonly hysteresis: number;
-    };
-    readonly memory: {
-      readonly enabled: boolean;
-      readonly minAvailableRatio: number;
-      readonly windowCycles: number;
-      readonly cooldownCycles: number;
-      readonly stepMiB: number;
-      readonly blockSizeMiB: number;
-    };
-  };
-}
-
-/** Deep-freezes plain objects and arrays in place; returns its argument. */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value as object)) deepFreeze(v);
-  }
-  return value;
-}
+export { configKeys, DEFAULT_CONFIG, deepFreeze, restartKeysChanged, showValue, type Config, type LogFormat, type LogLevel, type Mode } from '../core/config-table.js';
 
 /**
- * A map keyed by names from outside (VM names, class names) without a prototype, so a VM
- * called "constructor" or "toString" looks up nothing rather than an Object method.
+ * A configuration the daemon cannot use; the CLI maps it to exit status 2 with the message as
+ * its one line. `problems` holds each problem ("key: what is wrong").
  */
-function nameMap(entries: Record<string, number>): Record<string, number> {
-  return Object.assign(Object.create(null) as Record<string, number>, entries);
-}
-
-/** The documented defaults (config/numaplace.json holds the same, a test keeps them equal). */
-export const DEFAULT_CONFIG: Config = deepFreeze<Config>({
-  connect: 'qemu:///system',
-  schedule: '*/10 * * * * *',
-  mode: 'advisory',
-  reservedCpus: '',
-  cpuOvercommit: 1.0,
-  persistConfig: false,
-  churn: { improvementMargin: 0.02, holdCycles: 3, maxVmsPerCycle: 4, memoryMigrationMiBPerCycle: 8192, cooldownCycles: 6 },
-  exclude: { names: [], metadata: true },
-  shares: { enabled: true, perVcpu: 1024, classes: nameMap({ gold: 2, silver: 1, bronze: 0.5 }), weights: nameMap({}) },
-  solver: { timeLimitMs: 1000, memoryMoveCostPerGiB: 0.05, vcpuMoveCost: 0.5 },
-  emulator: { housekeepingCpus: '' },
-  load: { windowCycles: 6 },
-  virsh: { timeoutMs: 30000 },
-  backoff: { initialMs: 10000, maxMs: 300000 },
-  metrics: { enabled: true, address: '127.0.0.1', port: 9464 },
-  stateDir: '/var/lib/numaplace',
-  log: { format: 'text', level: 'info' },
-  hotplug: {
-    vcpu: { enabled: true, threshold: 0.9, windowCycles: 6, cooldownCycles: 30, maxVcpus: 0, hysteresis: 0.1 },
-    memory: { enabled: true, minAvailableRatio: 0.1, windowCycles: 6, cooldownCycles: 30, stepMiB: 1024, blockSizeMiB: 128 },
-  },
-});
-
-/**
- * A configuration the daemon cannot use. Extends UsageError so the CLI exits 2 with
- * the message as its one line. `problems` holds each problem ("key: what is wrong").
- */
-export class ConfigError extends UsageError {
+export class ConfigError extends Error {
   constructor(
     /** The file, "command line" or "configuration". */
     readonly source: string,
@@ -124,199 +23,6 @@ export class ConfigError extends UsageError {
     super(`${source}: ${problems.join('; ')}`);
     this.name = 'ConfigError';
   }
-}
-
-// ---------------------------------------------------------------------------
-// Checks of single values. Each returns the value to store (possibly normalised)
-// or throws Problem with what is wrong and what is allowed.
-
-class Problem extends Error {}
-
-type Check = (value: unknown) => unknown;
-
-/** Short, quoted rendering of a bad value for an error message. */
-export function showValue(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function bad(value: unknown, allowed: string): never {
-  throw new Problem(`got ${showValue(value)}, expected ${allowed}`);
-}
-
-const bool: Check = (v) => (typeof v === 'boolean' ? v : bad(v, 'true or false'));
-
-function oneOf<T extends string>(...allowed: T[]): Check {
-  const text = allowed.map((a) => JSON.stringify(a)).join(' or ');
-  return (v) => (typeof v === 'string' && (allowed as string[]).includes(v) ? v : bad(v, text));
-}
-
-interface Range {
-  min?: number;
-  /** Lower bound excluded (a number strictly above min). */
-  minExclusive?: boolean;
-  max?: number;
-}
-
-function rangeText(kind: string, r: Range): string {
-  const lo = r.min === undefined ? '' : `${r.minExclusive ? '>' : '>='} ${r.min}`;
-  const hi = r.max === undefined ? '' : `<= ${r.max}`;
-  if (lo && hi && !r.minExclusive) return `${kind} from ${r.min} to ${r.max}`;
-  return [kind, lo, lo && hi ? 'and' : '', hi].filter(Boolean).join(' ');
-}
-
-function inRange(n: number, r: Range): boolean {
-  if (r.min !== undefined && (r.minExclusive ? n <= r.min : n < r.min)) return false;
-  return r.max === undefined || n <= r.max;
-}
-
-function num(r: Range): Check {
-  const allowed = rangeText('a number', r);
-  return (v) => (typeof v === 'number' && Number.isFinite(v) && inRange(v, r) ? v : bad(v, allowed));
-}
-
-function int(r: Range): Check {
-  const allowed = rangeText('an integer', r);
-  return (v) => (typeof v === 'number' && Number.isSafeInteger(v) && inRange(v, r) ? v : bad(v, allowed));
-}
-
-/** A cpuset in libvirt syntax, "" allowed; stored in canonical form. */
-const cpuset: Check = (v) => {
-  if (typeof v !== 'string') bad(v, 'a cpuset string such as "0,64" or "0-3" ("" for none)');
-  try {
-    return formatCpuSet(parseCpuSet(v, { allowEmpty: true }));
-  } catch (e) {
-    if (e instanceof CpuSetError) throw new Problem(e.message);
-    throw e;
-  }
-};
-
-const cronExpr: Check = (v) => {
-  if (typeof v !== 'string') bad(v, 'a node-cron expression string such as "*/10 * * * * *"');
-  const result = cron.validateDetailed(v);
-  if (!result.valid) {
-    const why = result.errors.map((e) => e.message).join(', ') || 'not a valid cron expression';
-    throw new Problem(`invalid cron expression ${showValue(v)}: ${why} (expected 6 fields, seconds first, e.g. "*/10 * * * * *")`);
-  }
-  return v;
-};
-
-const ipLiteral: Check = (v) => {
-  if (typeof v === 'string' && isIP(v) !== 0) return v;
-  bad(v, 'an IP address literal such as "127.0.0.1", "0.0.0.0" or "::1" (not a host name)');
-};
-
-const uri: Check = (v) => {
-  if (typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\S*$/i.test(v)) return v;
-  bad(v, 'a libvirt URI such as "qemu:///system"');
-};
-
-const absPath: Check = (v) => {
-  if (typeof v === 'string' && isAbsolute(v) && !v.includes('\0')) return v;
-  bad(v, 'an absolute directory path such as "/var/lib/numaplace"');
-};
-
-const globList: Check = (v) => {
-  if (!Array.isArray(v)) bad(v, 'an array of name patterns such as ["test-*", "build?"]');
-  v.forEach((p, i) => {
-    if (typeof p !== 'string' || p === '') throw new Problem(`item ${i}: got ${showValue(p)}, expected a non-empty name pattern (* and ? are wildcards)`);
-  });
-  return [...v];
-};
-
-/** {name: weight} with weights > 0 (weights multiply the cpu_shares of a VM); a prototype-free map. */
-const weightMap: Check = (v) => {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) bad(v, 'an object of {"name": weight}');
-  const out = nameMap({});
-  for (const [name, w] of Object.entries(v as Record<string, unknown>)) {
-    if (name === '') throw new Problem('an empty name is not allowed');
-    if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0) throw new Problem(`${showValue(name)}: got ${showValue(w)}, expected a number > 0`);
-    Object.defineProperty(out, name, { value: w, enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-};
-
-const powerOfTwoMiB: Check = (v) => {
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && (v & (v - 1)) === 0) return v;
-  bad(v, 'a power of two in MiB such as 128 (the guest\'s memory block size, see lsmem)');
-};
-
-/** Every leaf key, by dotted path. The tree's shape is DEFAULT_CONFIG's. */
-const CHECKS: Readonly<Record<string, Check>> = {
-  connect: uri,
-  schedule: cronExpr,
-  mode: oneOf<Mode>('advisory', 'apply'),
-  reservedCpus: cpuset,
-  cpuOvercommit: num({ min: 0, minExclusive: true }),
-  persistConfig: bool,
-  'churn.improvementMargin': num({ min: 0 }),
-  'churn.holdCycles': int({ min: 1 }),
-  'churn.maxVmsPerCycle': int({ min: 1 }),
-  'churn.memoryMigrationMiBPerCycle': int({ min: 0 }),
-  'churn.cooldownCycles': int({ min: 0 }),
-  'exclude.names': globList,
-  'exclude.metadata': bool,
-  'shares.enabled': bool,
-  'shares.perVcpu': int({ min: 2, max: 262144 }),
-  'shares.classes': weightMap,
-  'shares.weights': weightMap,
-  'solver.timeLimitMs': int({ min: 1, max: 3600000 }),
-  'solver.memoryMoveCostPerGiB': num({ min: 0 }),
-  'solver.vcpuMoveCost': num({ min: 0 }),
-  'emulator.housekeepingCpus': cpuset,
-  'load.windowCycles': int({ min: 1 }),
-  'virsh.timeoutMs': int({ min: 1 }),
-  'backoff.initialMs': int({ min: 1 }),
-  'backoff.maxMs': int({ min: 1 }),
-  'metrics.enabled': bool,
-  'metrics.address': ipLiteral,
-  'metrics.port': int({ min: 1, max: 65535 }),
-  stateDir: absPath,
-  'log.format': oneOf<LogFormat>('text', 'json'),
-  'log.level': oneOf<LogLevel>('debug', 'info', 'warn', 'error'),
-  'hotplug.vcpu.enabled': bool,
-  'hotplug.vcpu.threshold': num({ min: 0, minExclusive: true, max: 1 }),
-  'hotplug.vcpu.windowCycles': int({ min: 1 }),
-  'hotplug.vcpu.cooldownCycles': int({ min: 0 }),
-  'hotplug.vcpu.maxVcpus': int({ min: 0 }),
-  'hotplug.vcpu.hysteresis': num({ min: 0, max: 1 }),
-  'hotplug.memory.enabled': bool,
-  'hotplug.memory.minAvailableRatio': num({ min: 0, max: 1 }),
-  'hotplug.memory.windowCycles': int({ min: 1 }),
-  'hotplug.memory.cooldownCycles': int({ min: 0 }),
-  'hotplug.memory.stepMiB': int({ min: 1 }),
-  'hotplug.memory.blockSizeMiB': powerOfTwoMiB,
-};
-
-/** Rules that tie keys together; each returns a problem or undefined. */
-const CROSS_CHECKS: ReadonlyArray<(c: Config) => string | undefined> = [
-  (c) =>
-    c.backoff.maxMs < c.backoff.initialMs
-      ? `backoff.maxMs: got ${c.backoff.maxMs}, expected at least backoff.initialMs (${c.backoff.initialMs})`
-      : undefined,
-  (c) =>
-    c.hotplug.vcpu.hysteresis >= c.hotplug.vcpu.threshold
-      ? `hotplug.vcpu.hysteresis: got ${c.hotplug.vcpu.hysteresis}, expected less than hotplug.vcpu.threshold (${c.hotplug.vcpu.threshold}), otherwise the detector never re-arms`
-      : undefined,
-];
-
-/** Every leaf key's dotted path, in DEFAULT_CONFIG order (what config/README.md must document). */
-export function configKeys(): string[] {
-  const out: string[] = [];
-  const walk = (node: Record<string, unknown>, prefix: string) => {
-    for (const [k, v] of Object.entries(node)) {
-      const path = prefix ? `${prefix}.${k}` : k;
-      if (Object.hasOwn(CHECKS, path)) out.push(path);
-      else walk(v as Record<string, unknown>, path);
-    }
-  };
-  walk(DEFAULT_CONFIG as unknown as Record<string, unknown>, '');
-  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -402,7 +108,7 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
     for (const k of keys) {
       const path = prefix ? `${prefix}.${k}` : k;
       const present = Object.hasOwn(obj, k);
-      const check = CHECKS[path];
+      const check = Object.hasOwn(CONFIG_TABLE, path) ? CONFIG_TABLE[path as ConfigKey].check : undefined;
       if (check === undefined) {
         out[k] = walk(present ? obj[k] : {}, defaults[k] as Record<string, unknown>, path);
         continue;
@@ -410,7 +116,7 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
       try {
         out[k] = check(present ? obj[k] : structuredClone(defaults[k]));
       } catch (e) {
-        if (!(e instanceof Problem)) throw e;
+        if (!(e instanceof ValueProblem)) throw e;
         problems.push(`${path}: ${e.message}`);
         out[k] = structuredClone(defaults[k]);
       }
@@ -486,7 +192,7 @@ export interface ConfigOverrides {
 }
 
 /** Config key of each override and the flag that sets it (error messages name the flag). */
-const OVERRIDE_KEYS: Record<keyof ConfigOverrides, { key: keyof Config; flag: string }> = {
+const OVERRIDE_KEYS: Record<keyof ConfigOverrides, { key: keyof Config & ConfigKey; flag: string }> = {
   connect: { key: 'connect', flag: '--connect' },
   reservedCpus: { key: 'reservedCpus', flag: '--reserved-cpus' },
   mode: { key: 'mode', flag: '--mode' },
@@ -504,9 +210,9 @@ export function applyOverrides(config: Config, overrides: ConfigOverrides): Conf
     const value = overrides[name];
     if (value === undefined) continue;
     try {
-      out[key] = CHECKS[key](value);
+      out[key] = CONFIG_TABLE[key].check(value);
     } catch (e) {
-      if (!(e instanceof Problem)) throw e;
+      if (!(e instanceof ValueProblem)) throw e;
       problems.push(`${flag}: ${e.message}`);
     }
   }

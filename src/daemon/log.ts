@@ -1,5 +1,5 @@
 /** Structured logs: one line per event, text for people or JSON for collectors (config log.format). */
-import type { Step } from '../plan/steps.js';
+import type { Step } from '../core/steps.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };

@@ -13,18 +13,20 @@ import cron from 'node-cron';
 import { executePlan, type ActionEvent, type ExecuteResult } from '../apply/executor.js';
 import { FileJournal, type Journal } from '../apply/journal.js';
 import { findInterrupted, readJournalTail, recoverInterrupted, type InterruptedApply, type RecoveryOutcome } from '../apply/recovery.js';
-import type { HostBackend, HostSample } from '../host/backend.js';
+import type { HostBackend } from '../host/backend.js';
+import type { HostSample } from '../core/sample.js';
 import type { HotplugStage } from '../hotplug/stage.js';
-import { recordMoves } from '../plan/churn.js';
 import type { PlanOutput } from '../plan/planner.js';
-import type { FailedStep, Quality, Refusal, Step } from '../plan/steps.js';
-import type { Placement } from '../../solver/types.js';
+import type { FailedStep, Quality, Refusal, Step } from '../core/steps.js';
+import type { Placement } from '../../solver/index.js';
+import { keepRunningValues, restartKeysChanged } from '../core/config-table.js';
 import { acquireLock, type Lock } from './lock.js';
 import { describeStep, type Logger } from './log.js';
 import { planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
 import { newLoadTracker, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
 import type { Settings } from './settings.js';
-import { forgetGoneVms, freshState, loadState, recordApplied, saveState, type DaemonState } from './state.js';
+import { commitCycle } from './commit-cycle.js';
+import { freshState, loadState, saveState, type DaemonState } from './state.js';
 
 export type { SolveFn } from './plan-cycle.js';
 
@@ -232,7 +234,6 @@ export class Daemon {
       for (const l of cp.hotplug.log) this.logger.log(l.level, l.message, l.fields);
       for (const d of out.deferred) this.logger.debug('move waits', { vm: d.vm, why: d.reason });
       let exec: ExecuteResult | null = null;
-      let churn = out.churn;
       if (settings.mode === 'apply' && cp.steps.length > 0) {
         exec = await executePlan(this.backend, cp.steps, sample, {
           persistConfig: settings.persistConfig,
@@ -240,15 +241,12 @@ export class Daemon {
           shouldStop: () => this.stopping,
           onAction: (a) => this.logAction(a),
         });
-        const ok = new Set(exec.succeededVms);
-        churn = recordMoves(out.churn, out.moving.filter((v) => ok.has(v)), settings.churn.cooldownCycles);
-        this.state = recordApplied(this.state, exec.applied);
         this.counters.stepsApplied += exec.applied.length;
         this.counters.stepsFailed += exec.failed.length;
       } else if (settings.mode === 'advisory') {
         cp.steps.forEach((s, i) => this.logger.info(`advice: ${describeStep(s)}`, { vm: s.vm, step: s.kind, gain: round(cp.gains[i]), result: 'not applied (advisory mode)' }));
       }
-      this.state = forgetGoneVms({ ...this.state, churn, hotplug: cp.hotplug.state }, listedVms(sample));
+      this.state = commitCycle(this.state, { decision: cp, executed: exec, listed: listedVms(sample) }, settings);
       this.checkpoint();
       const managed = sample.vms.filter((v) => v.running && !cp.excluded.has(v.name)).length;
       this.logger.info('cycle done', {
@@ -335,9 +333,14 @@ export class Daemon {
   async reload(): Promise<boolean> {
     if (!this.opts.reloadSettings) return false;
     try {
-      const next = await this.opts.reloadSettings();
+      const read = await this.opts.reloadSettings();
+      // Keys built into what was made at start (connection, logger, metrics endpoint, state dir)
+      // keep their running value; saying so beats a reload that silently does nothing.
+      const stale = restartKeysChanged(this.settings, read);
+      const next = stale.length > 0 ? keepRunningValues(read, this.settings, stale) : read;
       this.applySettings(next);
       this.logger.info('configuration reloaded', { mode: next.mode, schedule: next.schedule });
+      if (stale.length > 0) this.logger.warn('configuration reloaded; these keys need a restart to take effect (running values kept)', { keys: stale.join(', ') });
       return true;
     } catch (e) {
       this.logger.error('configuration reload failed; keeping the running configuration', { error: (e as Error).message });

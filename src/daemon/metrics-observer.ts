@@ -1,5 +1,6 @@
 /** Feeds each cycle's report into the Prometheus metrics (src/metrics/). */
-import { distanceMatrix, vmCost } from '../../solver/quality.js';
+import { hostView } from '../core/host-view.js';
+import { vmCost } from '../core/quality.js';
 import {
   recordCycle,
   recordInterruptedApply,
@@ -15,7 +16,7 @@ import {
   type Metrics,
   type VmFigures,
 } from '../metrics/index.js';
-import { recordHotplugCycle } from '../hotplug/metrics.js';
+import { recordHotplugCycle } from './hotplug-metrics.js';
 import type { CycleObserver, CycleReport, Daemon } from './loop.js';
 
 function outcome(r: CycleReport): MetricsOutcome {
@@ -46,12 +47,14 @@ export function metricsObserver(m: Metrics): CycleObserver {
       const d = r.decision;
       const s = r.sample;
       if (s) {
-        // Node CPU usage: the smoothed load of the vCPUs running there over the node's CPUs.
+        // Node CPU usage: the smoothed load of the vCPUs running there over the CPUs VMs may use
+        // there (online, not reserved): the capacity the planner and hot-plug count.
+        const view = hostView(s.topology, daemon.settings);
         const load = new Map<number, number>();
         for (const vm of d?.problem.vms ?? []) vm.current?.vcpuNodes.forEach((n, i) => load.set(n, (load.get(n) ?? 0) + (vm.load[i] ?? 0)));
         updateNodes(
           m,
-          s.topology.nodes.map((n) => ({ node: n.id, cpuUsageRatio: n.cpus.length ? Math.min(1, (load.get(n.id) ?? 0) / n.cpus.length) : 0, freeMemoryBytes: n.freeMemoryMiB * 1024 * 1024 })),
+          s.topology.nodes.map((n) => ({ node: n.id, cpuUsageRatio: view.usableCpus(n.id) ? Math.min(1, (load.get(n.id) ?? 0) / view.usableCpus(n.id)) : 0, freeMemoryBytes: n.freeMemoryMiB * 1024 * 1024 })),
         );
       }
       if (!d || !s || !r.quality) return;
@@ -60,7 +63,7 @@ export function metricsObserver(m: Metrics): CycleObserver {
       const skipped = r.mode === 'advisory' ? r.steps : [];
       recordStepResults(m, { applied: r.applied, failed: r.failed, skipped });
       const guest = recordHotplugCycle(m, { applied: r.applied, hotplug: d.hotplug }).guestVcpusOnline;
-      const D = distanceMatrix(s.topology);
+      const D = hostView(s.topology, daemon.settings).distances;
       const vms: VmFigures[] = [];
       for (const p of d.problem.vms) {
         if (d.excluded.has(p.name)) continue;

@@ -2,14 +2,14 @@
  * The deciding half of a cycle, shared by the daemon and by `numaplace plan` / `apply`:
  * sample + loads -> hot-plug decisions -> problem -> solve -> plan. No action is taken here.
  */
-import type { HostSample } from '../host/backend.js';
+import type { HostSample } from '../core/sample.js';
 import { hotplugStage, type HotplugStage } from '../hotplug/stage.js';
 import type { HotplugState } from '../hotplug/state.js';
 import type { ChurnState } from '../plan/churn.js';
 import { plan as makePlan, type PlanOutput } from '../plan/planner.js';
 import { stayPlacement } from '../plan/stay.js';
-import type { Refusal, Step } from '../plan/steps.js';
-import type { Placement, Problem } from '../../solver/types.js';
+import type { Refusal, Step } from '../core/steps.js';
+import type { Placement, Problem } from '../../solver/index.js';
 import { sampleToProblem } from './sample-to-problem.js';
 import type { Settings } from './settings.js';
 

@@ -3,16 +3,13 @@
  *
  * Loads come from cumulative vCPU busy time: (time now - time before) / elapsed, per vCPU,
  * smoothed over the last `load.windowCycles` cycles by a small LoadTracker kept by the caller.
- * Where a VM is now: a vCPU pinned within one node is on that node; otherwise it is on the node
- * of the CPU it last ran on. Its memory: memoryByNode when the backend can tell, else the numatune
- * nodeset (per guest cell where memnodes exist) split evenly, else spread like its vCPUs.
+ * Where a VM's vCPUs and memory are now is the host view's answer (src/core/host-view.ts), the
+ * same one hot-plug, the planner and the metrics use.
  */
-import type { HostSample, VmSample } from '../host/backend.js';
-import type { Problem, ProblemVm } from '../../solver/types.js';
-import { jobRunning } from '../hotplug/vcpu-decision.js';
-import type { Refusal } from '../plan/steps.js';
-import { parseCpuSet } from '../topology/cpuset.js';
-import type { HostTopology } from '../topology/types.js';
+import type { HostSample, VmSample } from '../core/sample.js';
+import type { Problem, ProblemVm } from '../../solver/index.js';
+import { hostView, jobRunning } from '../core/host-view.js';
+import type { Refusal } from '../core/steps.js';
 import type { Settings } from './settings.js';
 
 // ---------------------------------------------------------------- loads
@@ -74,105 +71,6 @@ export function trackLoads(
   return { state: { prevAtMs: sample.atMs, prev, history }, loads, last };
 }
 
-// ---------------------------------------------------------------- where things are
-
-export function cpuNodeMap(topo: HostTopology): Map<number, number> {
-  const m = new Map<number, number>();
-  for (const c of topo.cpus) m.set(c.id, c.node);
-  for (const n of topo.nodes) for (const c of n.cpus) m.set(c, n.id);
-  return m;
-}
-
-function safeParse(text: string | null | undefined): number[] | null {
-  if (text === null || text === undefined) return null;
-  try {
-    return parseCpuSet(text);
-  } catch {
-    return null;
-  }
-}
-
-/** Nodes a cpuset text reaches. */
-export function nodesOfCpuSet(text: string | null | undefined, cpuNode: Map<number, number>): Set<number> {
-  const out = new Set<number>();
-  for (const c of safeParse(text) ?? []) {
-    const n = cpuNode.get(c);
-    if (n !== undefined) out.add(n);
-  }
-  return out;
-}
-
-/**
- * Node of vCPU i now: its pin when within one node. A vCPU allowed on several nodes is on none of
- * them for long (the scheduler moves it), so pinning it to any one of them is no move: it counts as
- * on the allowed node holding most of its VM's memory, where pinning it costs nothing and wins most.
- * Else the node it last ran on; null if unknown.
- */
-export function currentVcpuNode(vm: VmSample, i: number, cpuNode: Map<number, number>): number | null {
-  const pinned = nodesOfCpuSet(vm.vcpuPins[i], cpuNode);
-  if (pinned.size === 1) return [...pinned][0];
-  const allowed = pinned.size > 0 ? pinned : new Set(cpuNode.values());
-  let home: number | null = null;
-  let most = 0;
-  for (const [node, mib] of Object.entries(vm.memoryByNode ?? {})) {
-    const n = Number(node);
-    if (allowed.has(n) && (mib > most || (mib === most && home !== null && n < home))) { home = n; most = mib; }
-  }
-  if (home !== null) return home;
-  const last = vm.vcpuLastCpu[i];
-  if (last !== null && last !== undefined && cpuNode.has(last)) return cpuNode.get(last)!;
-  return null;
-}
-
-/** Current vCPU nodes of the VM's online vCPUs; unknown ones take the VM's most common known node. */
-export function currentVcpuNodes(vm: VmSample, cpuNode: Map<number, number>): number[] | null {
-  const nodes = Array.from({ length: vm.vcpusCurrent }, (_, i) => currentVcpuNode(vm, i, cpuNode));
-  const known = nodes.filter((n): n is number => n !== null);
-  if (known.length === 0) return null;
-  const counts = new Map<number, number>();
-  for (const n of known) counts.set(n, (counts.get(n) ?? 0) + 1);
-  const common = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
-  return nodes.map((n) => n ?? common);
-}
-
-function spread(total: number, nodes: number[], into: Record<string, number>): void {
-  if (nodes.length === 0) return;
-  for (const n of nodes) into[String(n)] = (into[String(n)] ?? 0) + total / nodes.length;
-}
-
-/** MiB of the VM's memory on each host node (see the module comment for the order of sources). */
-export function currentMemory(vm: VmSample, topo: HostTopology, vcpuNodes: number[] | null): Record<string, number> {
-  const nodeIds = new Set(topo.nodes.map((n) => n.id));
-  const valid = (ids: number[] | null) => (ids ?? []).filter((n) => nodeIds.has(n));
-  if (vm.memoryByNode) {
-    const entries = Object.entries(vm.memoryByNode).filter(([, mib]) => mib > 0);
-    if (entries.length > 0) return Object.fromEntries(entries);
-  }
-  if (vm.memnodes.length > 0 && vm.guestCells.length > 0) {
-    const byCell: Record<string, number> = {};
-    let covered = 0;
-    for (const cell of vm.guestCells) {
-      const mn = vm.memnodes.find((m) => m.cellid === cell.id);
-      const nodes = valid(safeParse(mn?.nodeset));
-      if (nodes.length === 0) continue;
-      spread(cell.memoryMiB, nodes, byCell);
-      covered += cell.memoryMiB;
-    }
-    if (covered > 0 && covered >= vm.memoryMiB * 0.999) return byCell;
-  }
-  const out: Record<string, number> = {};
-  const ns = valid(safeParse(vm.numatune?.nodeset));
-  if (ns.length > 0) {
-    spread(vm.memoryMiB, ns, out);
-    return out;
-  }
-  if (vcpuNodes && vcpuNodes.length > 0) {
-    for (const n of vcpuNodes) out[String(n)] = (out[String(n)] ?? 0) + vm.memoryMiB / vcpuNodes.length;
-    return out;
-  }
-  return {};
-}
-
 // ---------------------------------------------------------------- policy
 
 /** `*` and `?` globs, whole name. */
@@ -191,26 +89,6 @@ export function exclusionReason(vm: VmSample, settings: Pick<Settings, 'exclude'
   if (pat !== undefined) return `excluded by exclude.names pattern ${JSON.stringify(pat)}`;
   if (settings.exclude.metadata && truthy(vm.metadata.exclude)) return 'excluded by its domain metadata (np:policy exclude="true")';
   return null;
-}
-
-/** Share weight: config weights > metadata weight > metadata class > 1. */
-export function shareWeight(vm: VmSample, settings: Pick<Settings, 'shares'>): number {
-  const w = settings.shares.weights[vm.name];
-  if (w !== undefined) return w;
-  const mw = vm.metadata.weight !== undefined ? Number(vm.metadata.weight) : NaN;
-  if (Number.isFinite(mw) && mw > 0) return mw;
-  const cls = vm.metadata.class;
-  if (cls !== undefined && settings.shares.classes[cls] !== undefined) return settings.shares.classes[cls];
-  return 1;
-}
-
-export const MIN_SHARES = 2;
-export const MAX_SHARES = 262144;
-
-/** cpu_shares numaplace wants for the VM: perVcpu x vCPUs x weight, clamped to libvirt's range. */
-export function desiredShares(vm: VmSample, settings: Pick<Settings, 'shares'>): number {
-  const raw = Math.round(settings.shares.perVcpu * vm.vcpusCurrent * shareWeight(vm, settings));
-  return Math.min(MAX_SHARES, Math.max(MIN_SHARES, raw));
 }
 
 // ---------------------------------------------------------------- the problem
@@ -238,7 +116,7 @@ export function sampleToProblem(
   settings: Pick<Settings, 'exclude' | 'reservedCpus' | 'cpuOvercommit' | 'solver' | 'emulator' | 'churn'>,
 ): ProblemBuild {
   const topo = sample.topology;
-  const cpuNode = cpuNodeMap(topo);
+  const view = hostView(topo, settings);
   const excluded = new Map<string, string>();
   const notes: string[] = [];
   const busy: Refusal[] = [];
@@ -254,8 +132,8 @@ export function sampleToProblem(
     if (excludedWhy) excluded.set(vm.name, excludedWhy);
     const reason = excludedWhy ?? job;
     const load = Array.from({ length: vm.vcpusCurrent }, (_, i) => loads.get(vm.name)?.[i] ?? 0);
-    const vcpuNodes = currentVcpuNodes(vm, cpuNode);
-    const memoryMiB = currentMemory(vm, topo, vcpuNodes);
+    const vcpuNodes = view.vcpuNodes(vm);
+    const memoryMiB = view.memoryOf(vm);
     const pvm: ProblemVm = { name: vm.name, vcpus: vm.vcpusCurrent, load, memoryMiB: vm.memoryMiB };
     if (vcpuNodes && Object.keys(memoryMiB).length > 0) pvm.current = { vcpuNodes, memoryMiB };
     if (reason) {

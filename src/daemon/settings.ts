@@ -1,39 +1,15 @@
 /**
- * The part of the configuration (src/daemon/config.ts) the planner, executor and loop read.
- * Typed structurally so they accept the full `Config` of src/daemon/config.ts and tests can
- * pass a small literal built from DEFAULT_SETTINGS.
+ * The part of the configuration the planner, executor and loop read: the config table's Config
+ * (src/core/config-table.ts) without the keys only `numaplace run` itself uses at start.
+ * Tests build one from DEFAULT_SETTINGS with withSettings.
  */
-import type { HotplugConfig } from '../hotplug/config.js';
-import { DEFAULT_CONFIG } from './config.js';
+import { DEFAULT_CONFIG, type Config } from '../core/config-table.js';
 
-export interface ChurnSettings {
-  improvementMargin: number;
-  holdCycles: number;
-  maxVmsPerCycle: number;
-  memoryMigrationMiBPerCycle: number;
-  cooldownCycles: number;
-}
+export type { ChurnSettings } from '../plan/churn.js';
 
-export interface Settings {
-  connect: string;
-  schedule: string;
-  mode: 'advisory' | 'apply';
-  reservedCpus: string;
-  cpuOvercommit: number;
-  persistConfig: boolean;
-  churn: ChurnSettings;
-  exclude: { names: readonly string[]; metadata: boolean };
-  shares: { enabled: boolean; perVcpu: number; classes: Readonly<Record<string, number>>; weights: Readonly<Record<string, number>> };
-  solver: { timeLimitMs: number; memoryMoveCostPerGiB: number; vcpuMoveCost: number };
-  emulator: { housekeepingCpus: string };
-  load: { windowCycles: number };
-  backoff: { initialMs: number; maxMs: number };
-  stateDir: string;
-  log: { format: 'text' | 'json'; level: 'debug' | 'info' | 'warn' | 'error' };
-  hotplug: HotplugConfig;
-}
+export type Settings = Omit<Config, 'virsh' | 'metrics'>;
 
-/** The documented defaults (src/daemon/config.ts). */
+/** The documented defaults. */
 export const DEFAULT_SETTINGS: Settings = DEFAULT_CONFIG;
 
 /** DEFAULT_SETTINGS with some keys replaced (one level deep for the nested groups). */

@@ -8,7 +8,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isChurnState, newChurnState, type ChurnState } from '../plan/churn.js';
-import type { Step } from '../plan/steps.js';
+import type { Step } from '../core/steps.js';
 import { emptyHotplugState, parseHotplugState, type HotplugState } from '../hotplug/state.js';
 
 export const STATE_FILE = 'state.json';

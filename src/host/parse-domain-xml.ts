@@ -3,7 +3,7 @@
  * Real examples: test/fixtures/virsh/*dumpxml*.xml. Truncated or malformed XML is a VirshOutputError.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { CpuSetError, formatCpuSet, parseCpuSet } from '../topology/cpuset.js';
+import { CpuSetError, formatCpuSet, parseCpuSet } from '../core/cpuset.js';
 import type { GuestCell, MemNode } from './backend.js';
 import { NUMAPLACE_POLICY_ATTRIBUTES, NUMAPLACE_POLICY_ELEMENT, NUMAPLACE_XMLNS } from './numaplace-metadata.js';
 import { VirshOutputError } from './virsh-errors.js';

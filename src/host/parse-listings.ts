@@ -3,7 +3,7 @@
  * `vcpuinfo DOM`, `domjobinfo DOM`, `list --uuid --name`. Real outputs (libvirt 9.0) are in
  * test/fixtures/virsh/; each parser rejects what it does not recognise with a VirshOutputError.
  */
-import { parseCpuSet, formatCpuSet, CpuSetError } from '../topology/cpuset.js';
+import { parseCpuSet, formatCpuSet, CpuSetError } from '../core/cpuset.js';
 import { VirshOutputError } from './virsh-errors.js';
 
 function canonicalCpuset(text: string, what: string, line: string): string {

@@ -5,7 +5,7 @@
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CPU_DIR, CPU_TOPOLOGY_FILES, NODE_DIR, NODE_FILES, parseSysfs, type SysfsFiles } from '../topology/sysfs.js';
-import type { HostTopology } from '../topology/types.js';
+import type { HostTopology } from '../core/topology.js';
 
 async function readIfExists(path: string): Promise<string | undefined> {
   try {

@@ -4,7 +4,7 @@
  */
 import { parseCapabilities } from '../topology/capabilities.js';
 import { parseFreecell } from '../topology/freecell.js';
-import type { HostTopology } from '../topology/types.js';
+import type { HostTopology } from '../core/topology.js';
 import { readTopologyFromSysfs } from './read-sysfs.js';
 import { runVirsh, type VirshCounters, type VirshOptions } from './virsh-exec.js';
 

@@ -20,12 +20,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { formatCpuSet, parseCpuSet, CpuSetError } from '../topology/cpuset.js';
-import type { HostTopology } from '../topology/types.js';
+import { formatCpuSet, parseCpuSet, CpuSetError } from '../core/cpuset.js';
+import type { HostTopology } from '../core/topology.js';
 import type { ApplyFlags, DimmSpec, HostBackend, HostSample, VmSample } from './backend.js';
 import { parseDomainXml, type DomainXmlInfo } from './parse-domain-xml.js';
-import { parseGuestVcpus } from '../hotplug/guest-vcpus.js';
-import { dimmXml } from '../hotplug/dimm-xml.js';
+import { SHARES_MAX, SHARES_MIN } from '../core/shares.js';
+import { parseGuestVcpus } from './parse-guest-vcpus.js';
+import { dimmXml } from './dimm-xml.js';
 import { parseDomstats, type DomainStats } from './parse-domstats.js';
 import {
   parseDomjobinfo, parseEmulatorpin, parseNumatune, parseSchedinfo, parseUuidList, parseUuidNameList, parseVcpuinfo, parseVcpupin,
@@ -59,8 +60,7 @@ export interface VirshBackendOptions {
 }
 
 /** The cpu_shares range libvirt accepts (cgroup cpu.shares). */
-export const CPU_SHARES_MIN = 2;
-export const CPU_SHARES_MAX = 262144;
+export { SHARES_MIN as CPU_SHARES_MIN, SHARES_MAX as CPU_SHARES_MAX } from '../core/shares.js';
 
 /** States in which the live queries (vcpupin, vcpuinfo, ...) answer. */
 const ACTIVE_STATES = new Set(['running', 'paused', 'blocked', 'pmsuspended', 'shutdown']);
@@ -375,8 +375,8 @@ export class VirshBackend implements HostBackend {
   }
 
   async setShares(vm: string, shares: number, flags: ApplyFlags): Promise<void> {
-    if (!Number.isInteger(shares) || shares < CPU_SHARES_MIN || shares > CPU_SHARES_MAX) {
-      throw new InvalidRequestError(vm, 'setShares', `cpu_shares ${shares} is outside libvirt's range ${CPU_SHARES_MIN}..${CPU_SHARES_MAX} (whole numbers)`);
+    if (!Number.isInteger(shares) || shares < SHARES_MIN || shares > SHARES_MAX) {
+      throw new InvalidRequestError(vm, 'setShares', `cpu_shares ${shares} is outside libvirt's range ${SHARES_MIN}..${SHARES_MAX} (whole numbers)`);
     }
     await this.act(vm, 'setShares', ['schedinfo', '--domain', vm, '--set', `cpu_shares=${shares}`], flags);
   }

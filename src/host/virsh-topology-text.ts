@@ -5,7 +5,7 @@
  */
 import { parseCapabilities } from '../topology/capabilities.js';
 import { parseFreecell } from '../topology/freecell.js';
-import type { HostTopology } from '../topology/types.js';
+import type { HostTopology } from '../core/topology.js';
 
 /** Node ids of the capabilities' cells (to ask `freecell --cellno N` for each). */
 export function capabilityCellIds(capsXml: string): number[] {

@@ -3,7 +3,7 @@
  * places the new vCPUs (pinVcpu steps) and accounts the new memory in the same
  * cycle. The daemon applies these to the Problem it built from the sample.
  */
-import type { Problem, ProblemVm } from '../../solver/types.js';
+import type { Problem, ProblemVm } from '../../solver/index.js';
 
 export interface VcpuAdjustment {
   vm: string;

@@ -24,14 +24,14 @@
  * what it has) is what the 1:32 rule bounds for every dimm, which is enforced, and
  * the OS type is often unknown to the host anyway.
  */
-import type { VmSample } from '../host/backend.js';
+import type { VmSample } from '../core/sample.js';
 import type { MemoryHotplugConfig } from './config.js';
 import { cpuNodeMap, vcpuNode, type NodeRoom } from './host-room.js';
 import { checkMachine } from './machine.js';
 import type { MemoryRefusalCode } from './refusal.js';
-import { jobRunning } from './vcpu-decision.js';
-import { parseCpuSet } from '../topology/cpuset.js';
-import type { HostTopology } from '../topology/types.js';
+import { jobRunning } from '../core/host-view.js';
+import { parseCpuSet } from '../core/cpuset.js';
+import type { HostTopology } from '../core/topology.js';
 
 export interface MemoryGrowth {
   ok: true;

@@ -6,16 +6,18 @@
  *
  * Pure: the input state is not modified; the next state is returned.
  */
-import type { HostSample, VmSample } from '../host/backend.js';
-import type { Step } from '../plan/steps.js';
+import type { HostSample, VmSample } from '../core/sample.js';
+import type { Step } from '../core/steps.js';
 import type { HotplugPlanConfig } from './config.js';
 import { observe, recordAction, type DetectorParams } from './detector.js';
-import { cpuNodeMap, mainNode, nodeRoom, onlineVcpus, type LoadsByVm, type NodeRoom } from './host-room.js';
+import { hostView } from '../core/host-view.js';
+import { mainNode, nodeRoom, onlineVcpus, type LoadsByVm, type NodeRoom } from './host-room.js';
 import { decideMemoryGrowth, memoryShortRatio } from './memory-decision.js';
 import type { ProblemAdjustment } from './adjust-problem.js';
 import { isLasting, type HotplugKind, type HotplugRefusal, type RefusalCode } from './refusal.js';
 import { initialVmState, memoryFingerprint, vcpuFingerprint, type HotplugState, type VmHotplugState } from './state.js';
 import { decideVcpuGrowth } from './vcpu-decision.js';
+import type { HotplugDecision } from './settle.js';
 
 export interface HotplugPlan {
   steps: Step[];
@@ -23,7 +25,10 @@ export interface HotplugPlan {
   problemAdjustments: ProblemAdjustment[];
   /** Advice for the log (e.g. the seed's recommendations that are not enforced). */
   warnings: { vm: string; message: string }[];
+  /** The state as if every decided hot-plug were done; settleHotplug corrects it by what was executed. */
   state: HotplugState;
+  /** Each hot-plug decided this cycle, with the VM's state before it (settleHotplug puts it back when the step did not happen). */
+  decided: HotplugDecision[];
 }
 
 /** The lowest load among the VM's online vCPUs: every one is above t iff this is. Null if any is unknown. */
@@ -71,8 +76,8 @@ export function planHotplug(
     direction: 'below',
   };
   const rooms = nodeRoom(sample, loads, config.reservedCpus, config.cpuOvercommit);
-  const cpuNode = cpuNodeMap(sample.topology);
-  const out: HotplugPlan = { steps: [], refusals: [], problemAdjustments: [], warnings: [], state: { version: 1, vms: {} } };
+  const cpuNode = hostView(sample.topology, config).cpuNode;
+  const out: HotplugPlan = { steps: [], refusals: [], problemAdjustments: [], warnings: [], state: { version: 1, vms: {} }, decided: [] };
 
   for (const vm of sample.vms) {
     if (excluded.has(vm.name)) continue;
@@ -106,7 +111,9 @@ export function planHotplug(
         const d = decideVcpuGrowth(vm, loads.get(vm.name), rooms, cfg.vcpu);
         if (!d.ok) refuse('vcpu', d.code, d.message);
         else {
-          out.steps.push({ vm: vm.name, kind: 'setVcpus', count: d.target });
+          const step: Step = { vm: vm.name, kind: 'setVcpus', count: d.target };
+          out.steps.push(step);
+          out.decided.push({ vm: vm.name, kind: 'vcpu', step, before: { detector: s.vcpu, pluggedVcpus: [...s.pluggedVcpus], attachedMiB: s.attachedMiB } });
           const preferred = reserveCpu(rooms, mainNode(vm, cpuNode), d.addedLoad * d.added.length);
           out.problemAdjustments.push({
             vm: vm.name,
@@ -130,7 +137,9 @@ export function planHotplug(
         const d = decideMemoryGrowth(vm, sample.topology, rooms, cfg.memory);
         if (!d.ok) refuse('memory', d.code, d.message);
         else {
-          out.steps.push({ vm: vm.name, kind: 'attachMemory', MiB: d.MiB, guestNode: d.guestNode, sourceNodes: d.sourceNodes });
+          const step: Step = { vm: vm.name, kind: 'attachMemory', MiB: d.MiB, guestNode: d.guestNode, sourceNodes: d.sourceNodes };
+          out.steps.push(step);
+          out.decided.push({ vm: vm.name, kind: 'memory', step, before: { detector: s.memory, pluggedVcpus: [...s.pluggedVcpus], attachedMiB: s.attachedMiB } });
           out.problemAdjustments.push({ vm: vm.name, kind: 'memory', MiB: d.MiB, guestNode: d.guestNode, hostNode: d.hostNode });
           const room = rooms.find((r) => r.node === d.hostNode);
           if (room) room.freeMemoryMiB -= d.MiB;

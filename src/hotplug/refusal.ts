@@ -8,35 +8,9 @@
  * re-evaluated each cycle while the trigger holds.
  */
 
-export type VcpuRefusalCode =
-  | 'machine-too-old'
-  | 'machine-unsupported'
-  | 'job-running'
-  | 'at-maximum'
-  | 'partial-socket'
-  | 'numa-socket-split'
-  | 'numa-vcpu-unassigned'
-  | 'host-full';
+import type { HotplugKind, RefusalCode } from '../core/refusal-codes.js';
 
-export type MemoryRefusalCode =
-  | 'machine-too-old'
-  | 'machine-unsupported'
-  | 'job-running'
-  | 'no-guest-numa'
-  | 'no-memory-hotplug'
-  | 'no-free-slots'
-  | 'max-memory'
-  | 'block-size'
-  | 'hugepage-size'
-  | 'no-such-guest-node'
-  | 'ratio-1-32'
-  | 'windows-first-dimm-node0'
-  | 'vhost-user'
-  | 'host-memory';
-
-export type RefusalCode = VcpuRefusalCode | MemoryRefusalCode;
-
-export type HotplugKind = 'vcpu' | 'memory';
+export type { HotplugKind, MemoryRefusalCode, RefusalCode, VcpuRefusalCode } from '../core/refusal-codes.js';
 
 export interface HotplugRefusal {
   vm: string;

@@ -5,15 +5,16 @@
  * planner's steps (setVcpus must precede the new vCPUs' pins; the executor keeps one VM's
  * steps in order) and adds `refused` to the cycle's refusals.
  */
-import type { HostSample, VmSample } from '../host/backend.js';
-import type { Refusal, Step } from '../plan/steps.js';
-import type { Problem } from '../../solver/types.js';
+import type { HostSample, VmSample } from '../core/sample.js';
+import type { Refusal, Step } from '../core/steps.js';
+import type { Problem } from '../../solver/index.js';
 import { applyProblemAdjustments } from './adjust-problem.js';
 import type { HotplugPlanConfig } from './config.js';
 import { guestVcpuReport, type GuestVcpuReport } from './guest-vcpus.js';
 import type { LoadsByVm } from './host-room.js';
 import { planHotplug } from './plan-hotplug.js';
 import { refusalReason, shouldLog, type HotplugRefusal } from './refusal.js';
+import type { HotplugDecision } from './settle.js';
 import type { HotplugState } from './state.js';
 
 export interface HotplugStageInput {
@@ -40,7 +41,9 @@ export interface HotplugStage {
   log: { level: 'info' | 'warn'; message: string; fields: Record<string, unknown> }[];
   /** Guest-reported online vCPUs per running VM (null where unknown). */
   guest: GuestVcpuReport[];
+  /** The state as if every decided hot-plug were done; commitCycle settles it by what was executed. */
   state: HotplugState;
+  decided: HotplugDecision[];
 }
 
 export function hotplugStage(input: HotplugStageInput): HotplugStage {
@@ -72,5 +75,6 @@ export function hotplugStage(input: HotplugStageInput): HotplugStage {
     log,
     guest,
     state: hp.state,
+    decided: hp.decided,
   };
 }

@@ -4,7 +4,7 @@
  * and how much memory numaplace itself added. Plain JSON: the daemon puts it in
  * its checkpoint; parseHotplugState validates what comes back.
  */
-import type { VmSample } from '../host/backend.js';
+import type { VmSample } from '../core/sample.js';
 import type { HotplugConfig } from './config.js';
 import { initialDetector, isDetectorState, type DetectorState } from './detector.js';
 import type { HotplugKind, RefusalCode } from './refusal.js';

@@ -10,7 +10,8 @@
  * Order of checks: the VM's definition first (lasting causes, remembered), then
  * its running job, then host capacity (transient, metric only).
  */
-import type { VmSample } from '../host/backend.js';
+import type { VmSample } from '../core/sample.js';
+import { jobRunning } from '../core/host-view.js';
 import { checkMachine } from './machine.js';
 import type { VcpuHotplugConfig } from './config.js';
 import { onlineVcpus, type NodeRoom, type VcpuLoads } from './host-room.js';
@@ -36,12 +37,7 @@ export interface VcpuRefused {
 
 export type VcpuDecision = VcpuGrowth | VcpuRefused;
 
-/** No job, or libvirt's words for none. */
-export function jobRunning(job: string | undefined): boolean {
-  if (job === undefined) return false;
-  const j = job.trim().toLowerCase();
-  return j !== '' && j !== 'none';
-}
+export { jobRunning } from '../core/host-view.js';
 
 export function socketSize(vm: VmSample): number {
   const cores = Math.max(1, Math.floor(vm.coresPerSocket || 1));

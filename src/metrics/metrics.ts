@@ -9,8 +9,8 @@
  * `node`; per-VM series are removed when the VM disappears (syncVms / forgetVm).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { HotplugKind, RefusalCode } from '../hotplug/refusal.js';
-import { STEP_KINDS, type StepKind } from '../plan/steps.js';
+import type { HotplugKind, RefusalCode } from '../core/refusal-codes.js';
+import { STEP_KINDS, type StepKind } from '../core/steps.js';
 import { numaplaceVersion } from '../core/version.js';
 
 export const STEP_RESULTS = ['applied', 'failed', 'skipped', 'refused'] as const;

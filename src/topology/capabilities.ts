@@ -8,8 +8,8 @@ import type { FreeMemory } from './freecell.js';
 import {
   byId, DEFAULT_DISTANCE_WARNING, defaultDistances, parseCpuList, parseId, resolveMemory, toKiB,
 } from './parse-util.js';
-import { type CpuInfo, type HostTopology, type NumaNode, type PagePool, TopologyError } from './types.js';
-import { validateTopology } from './validate.js';
+import { type CpuInfo, type HostTopology, type NumaNode, type PagePool, TopologyError } from '../core/topology.js';
+import { validateTopology } from '../core/topology-validate.js';
 
 export interface CapabilitiesOptions {
   /** Free memory per node, from `virsh freecell --all`. */

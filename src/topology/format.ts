@@ -1,6 +1,6 @@
 /** How `numaplace topology` shows a HostTopology: JSON (the contract) or text in numactl -H's spirit. */
-import { formatCpuSet } from './cpuset.js';
-import type { HostTopology } from './types.js';
+import { formatCpuSet } from '../core/cpuset.js';
+import type { HostTopology } from '../core/topology.js';
 
 /** The topology JSON contract: nodes first (id, cpus, memoryMiB, freeMemoryMiB, distances), then details. */
 export function topologyJson(t: HostTopology): object {

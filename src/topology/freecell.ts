@@ -10,7 +10,7 @@
  * here, as long as `virsh capabilities` itself) while `--cellno N` answers in about 60 ms.
  */
 import { parseId } from './parse-util.js';
-import { TopologyError } from './types.js';
+import { TopologyError } from '../core/topology.js';
 
 export interface FreeMemory {
   /** Free KiB per node id. */

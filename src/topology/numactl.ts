@@ -14,8 +14,8 @@
  * parsed as far as it goes, and what is missing becomes a warning.
  */
 import { byId, DEFAULT_DISTANCE_WARNING, defaultDistances, distanceRow, parseCpuList, parseDistances, parseId, resolveMemory } from './parse-util.js';
-import { type CpuInfo, type HostTopology, type NumaNode, TopologyError } from './types.js';
-import { validateTopology } from './validate.js';
+import { type CpuInfo, type HostTopology, type NumaNode, TopologyError } from '../core/topology.js';
+import { validateTopology } from '../core/topology-validate.js';
 
 interface NodeLines {
   cpus?: number[];

@@ -1,6 +1,6 @@
 /** Small pieces the topology parsers share: strict ids, unit scaling, distance rows. */
-import { CpuSetError, parseCpuSet } from './cpuset.js';
-import { LOCAL_DISTANCE, REMOTE_DISTANCE, TopologyError } from './types.js';
+import { CpuSetError, parseCpuSet } from '../core/cpuset.js';
+import { LOCAL_DISTANCE, REMOTE_DISTANCE, TopologyError } from '../core/topology.js';
 
 /** A non-negative integer id written in decimal, or a TopologyError naming `what` and the text. */
 export function parseId(text: string | undefined, what: string): number {

@@ -2,9 +2,9 @@
  * Named synthetic hosts for tests, benchmarks and the simulated backend.
  * Multi-node NUMA hosts cannot exist on the 1-node CI machines, so these stand in for them.
  */
-import type { CpuInfo, HostTopology, NumaNode } from './types.js';
-import { TopologyError } from './types.js';
-import { validateTopology } from './validate.js';
+import type { CpuInfo, HostTopology, NumaNode } from '../core/topology.js';
+import { TopologyError } from '../core/topology.js';
+import { validateTopology } from '../core/topology-validate.js';
 
 export interface SyntheticSpec {
   /** Cores per node (physical cores). */

@@ -11,8 +11,8 @@
  *                                                           absent while CPU M is offline
  */
 import { byId, DEFAULT_DISTANCE_WARNING, defaultDistances, distanceRow, parseCpuList, parseDistances, parseId, parseTopologyId, resolveMemory } from './parse-util.js';
-import { type CpuInfo, type HostTopology, type NumaNode, TopologyError } from './types.js';
-import { validateTopology } from './validate.js';
+import { type CpuInfo, type HostTopology, type NumaNode, TopologyError } from '../core/topology.js';
+import { validateTopology } from '../core/topology-validate.js';
 
 /** File contents keyed by path relative to the sysfs root, e.g. "devices/system/node/node0/cpulist". */
 export type SysfsFiles = Record<string, string>;

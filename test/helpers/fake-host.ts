@@ -1,8 +1,8 @@
 /** Test doubles: VmSample/HostSample builders and an in-memory backend that records and applies steps. */
 import type { ApplyFlags, DimmSpec, HostBackend, HostSample, VmSample } from '../../src/host/backend.js';
 import type { Placement, Problem } from '../../solver/types.js';
-import { formatCpuSet } from '../../src/topology/cpuset.js';
-import type { HostTopology } from '../../src/topology/types.js';
+import { formatCpuSet } from '../../src/core/cpuset.js';
+import type { HostTopology } from '../../src/core/topology.js';
 
 export function vmSample(over: Partial<VmSample> & { name: string }): VmSample {
   const vcpus = over.vcpusCurrent ?? 2;

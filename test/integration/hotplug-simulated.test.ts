@@ -10,11 +10,11 @@ import { expect } from 'chai';
 import { Daemon, type CycleReport } from '../../src/daemon/loop.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings } from '../../src/daemon/settings.js';
-import { cpuNodeMap, nodesOfCpuSet } from '../../src/daemon/sample-to-problem.js';
+import { cpuNodeMap, nodesOfCpuSet } from '../../src/core/host-view.js';
 import { DEFAULT_HOTPLUG_CONFIG } from '../../src/hotplug/config.js';
 import { builtinScenario } from '../../src/host/simulated/builtins.js';
 import { createSimulatedBackend } from '../../src/host/simulated/index.js';
-import type { Step } from '../../src/plan/steps.js';
+import type { Step } from '../../src/core/steps.js';
 import { solveInProcess } from '../../solver/solve.js';
 import type { Problem } from '../../solver/types.js';
 

@@ -30,12 +30,12 @@ import { withSettings, type Settings } from '../../src/daemon/settings.js';
 import { DEFAULT_HOTPLUG_CONFIG } from '../../src/hotplug/config.js';
 import { nodeRoom } from '../../src/hotplug/host-room.js';
 import { decideMemoryGrowth } from '../../src/hotplug/memory-decision.js';
-import { recordHotplugCycle } from '../../src/hotplug/metrics.js';
+import { recordHotplugCycle } from '../../src/daemon/hotplug-metrics.js';
 import type { ApplyFlags, DimmSpec, HostBackend, HostSample, VmSample } from '../../src/host/backend.js';
 import { VirshBackend } from '../../src/host/virsh-backend.js';
 import { runVirsh } from '../../src/host/virsh-exec.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import { parseCpuSet } from '../../src/topology/cpuset.js';
+import { parseCpuSet } from '../../src/core/cpuset.js';
 import { solve } from '../../solver/solve.js';
 import { requireOrSkip } from '../helpers/skip.js';
 

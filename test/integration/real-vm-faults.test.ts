@@ -34,7 +34,7 @@ import { VirshBackend } from '../../src/host/virsh-backend.js';
 import { DomainGoneError, LimitationError } from '../../src/host/virsh-errors.js';
 import { runVirsh } from '../../src/host/virsh-exec.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import type { Step } from '../../src/plan/steps.js';
+import type { Step } from '../../src/core/steps.js';
 import { solveInProcess } from '../../solver/solve.js';
 import { counters, registerReport } from '../reliability/counters.js';
 import { requireLibvirt, TEST_URI } from './libvirt-available.js';

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCpuSet } from '../../src/topology/cpuset.js';
+import { parseCpuSet } from '../../src/core/cpuset.js';
 
 const FIXTURES = 'test/fixtures/topology';
 const expected = (machine: string, file: string) => JSON.parse(readFileSync(join(FIXTURES, machine, file), 'utf8'));

@@ -13,7 +13,7 @@ import { buildBatch, splitBatchOutput } from '../../src/host/virsh-batch.js';
 import { readQemuPid, VirshBackend } from '../../src/host/virsh-backend.js';
 import { InvalidRequestError, LimitationError } from '../../src/host/virsh-errors.js';
 import { runVirsh, runVirshCapture } from '../../src/host/virsh-exec.js';
-import { formatCpuSet, parseCpuSet } from '../../src/topology/cpuset.js';
+import { formatCpuSet, parseCpuSet } from '../../src/core/cpuset.js';
 import { BUSY_VM, IDLE_VM, NUMA_VM, ODD_VM, requireLibvirt, TEST_URI } from './libvirt-available.js';
 
 const LIVE = { live: true, config: false };

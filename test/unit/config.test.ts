@@ -13,9 +13,9 @@ import {
   overridesFromFlags,
   parseConfig,
 } from '../../src/daemon/config.js';
-import { UsageError } from '../../src/cli/args.js';
-import { DEFAULT_SETTINGS, type Settings } from '../../src/daemon/settings.js';
-import { DEFAULT_HOTPLUG_CONFIG } from '../../src/hotplug/config.js';
+import { isBadInput } from '../../src/cli/main.js';
+import { CONFIG_TABLE, keepRunningValues, restartKeysChanged } from '../../src/core/config-table.js';
+import { withKeyTables } from '../../src/daemon/config-doc.js';
 
 /** A config object with `value` at the dotted `path` (groups created on the way). */
 function withKey(path: string, value: unknown): Record<string, unknown> {
@@ -49,8 +49,9 @@ describe('config', () => {
       expect(loadConfig('config/numaplace.json')).to.deep.equal(DEFAULT_CONFIG);
     });
 
-    it('config/README.md documents every key, with its default, and no other key', () => {
+    it('config/README.md documents every key as the config table says (npm run docs:config)', () => {
       const readme = readFileSync('config/README.md', 'utf8');
+      expect(readme).to.equal(withKeyTables(readme));
       const rows = new Map<string, string>();
       for (const line of readme.split('\n')) {
         const m = /^\| `([^`]+)` \| [^|]+ \| `([^`]*)` \|/.exec(line);
@@ -63,20 +64,21 @@ describe('config', () => {
       }
     });
 
+    it('keys SIGHUP cannot change: what is built at start (connection, logger, metrics endpoint, state dir)', () => {
+      const restart = configKeys().filter((k) => CONFIG_TABLE[k].reload === 'restart');
+      expect(restart).to.deep.equal(['connect', 'virsh.timeoutMs', 'metrics.enabled', 'metrics.address', 'metrics.port', 'stateDir', 'log.format', 'log.level']);
+      const changed = parseConfig({ connect: 'qemu:///session', mode: 'apply', metrics: { port: 9000 } });
+      expect(restartKeysChanged(DEFAULT_CONFIG, changed)).to.deep.equal(['connect', 'metrics.port']);
+      const kept = keepRunningValues(changed, DEFAULT_CONFIG, ['connect', 'metrics.port']);
+      expect(kept.connect).to.equal(DEFAULT_CONFIG.connect);
+      expect(kept.metrics).to.deep.equal(DEFAULT_CONFIG.metrics);
+      expect(kept.mode).to.equal('apply');
+      expect(Object.isFrozen(kept.metrics)).to.equal(true);
+    });
+
     it('the keys are exactly those agreed in CONFIG-KEYS.md', () => {
       expect(configKeys()).to.have.length(43);
       expect(configKeys()).to.include.members(['churn.maxVmsPerCycle', 'hotplug.memory.blockSizeMiB', 'metrics.address', 'stateDir']);
-    });
-
-    it('the defaults the daemon and hot-plug modules use in tests are these defaults', () => {
-      const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
-      for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
-        expect(plain(DEFAULT_SETTINGS[key]), `DEFAULT_SETTINGS.${key}`).to.deep.equal(plain(DEFAULT_CONFIG[key]));
-      }
-      expect(plain(DEFAULT_HOTPLUG_CONFIG)).to.deep.equal(plain(DEFAULT_CONFIG.hotplug));
-      // A Config is a Settings (compile-time check).
-      const settings: Settings = DEFAULT_CONFIG;
-      expect(settings.mode).to.equal('advisory');
     });
 
     it('an empty object gives the defaults; the result is deep-frozen', () => {
@@ -234,12 +236,13 @@ describe('config', () => {
       expect(missing).to.deep.equal([]);
     });
 
-    it('ConfigError is a UsageError (the CLI exits 2) with a one-line message', () => {
+    it('ConfigError is bad input to the CLI (exit 2) with a one-line message', () => {
       try {
         parseConfig({ mode: 'x', metrics: { port: 0 } }, '/etc/numaplace/numaplace.json');
         expect.fail('no error');
       } catch (e) {
-        expect(e).to.be.instanceOf(UsageError);
+        expect(e).to.be.instanceOf(ConfigError);
+        expect(isBadInput(e)).to.equal(true);
         const msg = (e as Error).message;
         expect(msg).to.match(/^\/etc\/numaplace\/numaplace\.json: mode: got "x", expected "advisory" or "apply"; metrics\.port: got 0/);
         expect(msg).not.to.include('\n');

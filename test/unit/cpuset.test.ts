@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { CpuSetError, formatCpuSet, parseCpuSet } from '../../src/topology/cpuset.js';
+import { CpuSetError, formatCpuSet, parseCpuSet } from '../../src/core/cpuset.js';
 
 describe('CpuSet', () => {
   const good: [string, number[], string][] = [
@@ -56,7 +56,7 @@ describe('CpuSet', () => {
 
 describe('CpuSet memo', () => {
   it('hands out a fresh array each time: a caller mutating its result does not change the next parse', async () => {
-    const { parseCpuSet, normalizeCpuSet } = await import('../../src/topology/cpuset.js');
+    const { parseCpuSet, normalizeCpuSet } = await import('../../src/core/cpuset.js');
     const a = parseCpuSet('40-43,^41');
     a.push(99);
     a.sort((x, y) => y - x);

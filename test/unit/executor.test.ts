@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { executePlan } from '../../src/apply/executor.js';
 import { FileJournal, MemoryJournal } from '../../src/apply/journal.js';
 import { HostLimitationError } from '../../src/host/errors.js';
-import type { Step } from '../../src/plan/steps.js';
+import type { Step } from '../../src/core/steps.js';
 import { syntheticTopology } from '../../src/topology/synthetic.js';
 import { FakeBackend, vmSample } from '../helpers/fake-host.js';
 

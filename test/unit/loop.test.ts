@@ -163,6 +163,23 @@ describe('daemon loop (runCycle)', () => {
     expect(daemon.settings.mode).to.equal('apply');
   });
 
+  it('reload: keys SIGHUP cannot change keep their running value and the log names them; the others change', async () => {
+    const { backend } = setup(withSettings({}));
+    const logger = memoryLogger();
+    const running = withSettings({ mode: 'advisory' });
+    const next = withSettings({ mode: 'apply', connect: 'qemu+ssh://elsewhere/system', log: { level: 'debug' }, stateDir: '/srv/np' });
+    const daemon = new Daemon({ backend, settings: running, solve: async (p) => placeAll(p, () => 0), logger, stateDir: null, reloadSettings: () => next });
+    expect(await daemon.reload()).to.equal(true);
+    expect(daemon.settings.mode).to.equal('apply');
+    expect(daemon.settings.connect).to.equal(running.connect);
+    expect(daemon.settings.log.level).to.equal(running.log.level);
+    expect(daemon.settings.stateDir).to.equal(running.stateDir);
+    const line = logger.lines.find((l) => /need a restart/.test(l));
+    expect(line, logger.lines.join('\n')).to.be.a('string');
+    for (const k of ['connect', 'stateDir', 'log.level']) expect(line).to.include(k);
+    expect(line).not.to.include('mode');
+  });
+
   it('start/stop: takes the lock, checkpoints, journals, and a restart keeps the cooldowns', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'np-loop-'));
     try {

@@ -8,7 +8,7 @@ import { findInterrupted, readJournalTail, recoverInterrupted } from '../../src/
 import { Daemon } from '../../src/daemon/loop.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings } from '../../src/daemon/settings.js';
-import type { Step } from '../../src/plan/steps.js';
+import type { Step } from '../../src/core/steps.js';
 import { syntheticTopology } from '../../src/topology/synthetic.js';
 import type { Problem } from '../../solver/types.js';
 import { FakeBackend, placeAll, vmSample } from '../helpers/fake-host.js';

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { currentMemory, currentVcpuNodes, cpuNodeMap, desiredShares, globMatch, newLoadTracker, sampleToProblem, shareWeight, trackLoads } from '../../src/daemon/sample-to-problem.js';
+import { globMatch, newLoadTracker, sampleToProblem, trackLoads } from '../../src/daemon/sample-to-problem.js';
+import { cpuNodeMap, vcpuNodes as currentVcpuNodes, vmMemoryByNode as currentMemory } from '../../src/core/host-view.js';
+import { desiredShares, shareWeight } from '../../src/core/shares.js';
 import { DEFAULT_SETTINGS, withSettings } from '../../src/daemon/settings.js';
 import { syntheticTopology } from '../../src/topology/synthetic.js';
 import { hostSample, vmSample } from '../helpers/fake-host.js';

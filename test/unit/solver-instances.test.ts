@@ -1,6 +1,6 @@
 /** Small hand-checked instances whose optimum is known (worked out in the comments). */
 import { expect } from 'chai';
-import { parseCpuSet } from '../../src/topology/cpuset.js';
+import { parseCpuSet } from '../../src/core/cpuset.js';
 import { syntheticTopology } from '../../src/topology/synthetic.js';
 import { solveInProcess } from '../../solver/solve.js';
 import type { Placement, Problem, ProblemVm } from '../../solver/types.js';

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { Daemon } from '../../src/daemon/loop.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings } from '../../src/daemon/settings.js';
-import type { HostTopology } from '../../src/topology/types.js';
+import type { HostTopology } from '../../src/core/topology.js';
 import { solveInProcess } from '../../solver/solve.js';
 import { FakeBackend, vmSample } from '../helpers/fake-host.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formatCpuSet } from '../../src/topology/cpuset.js';
+import { formatCpuSet } from '../../src/core/cpuset.js';
 import { SYNTHETIC_TOPOLOGY_NAMES, syntheticTopology } from '../../src/topology/synthetic.js';
 
 describe('synthetic topologies', () => {

@@ -4,7 +4,7 @@
  */
 import { configFromFlags } from '../../daemon/config.js';
 import { EXIT_OK, parseCommandArgs } from '../args.js';
-import type { Command } from '../main.js';
+import type { Command } from '../args.js';
 
 const HELP = `usage: numaplace config [--config FILE] [--connect URI] [--reserved-cpus CPUSET] [--mode advisory|apply]
 

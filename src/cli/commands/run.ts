@@ -9,9 +9,9 @@ import { createLogger } from '../../daemon/log.js';
 import { Daemon } from '../../daemon/loop.js';
 import { metricsObserver } from '../../daemon/metrics-observer.js';
 import { createMetrics, healthStaleAfterSeconds, startMetricsServer, type MetricsServer } from '../../metrics/index.js';
-import { solve } from '../../../solver/solve.js';
+import { solve } from '../../../solver/index.js';
 import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from '../args.js';
-import type { Command } from '../main.js';
+import type { Command } from '../args.js';
 import { openHost } from '../open-host.js';
 
 const OPTIONS = { ...HOST_OPTIONS, mode: { type: 'string' }, 'state-dir': { type: 'string' } } as const;

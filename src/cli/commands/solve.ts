@@ -1,11 +1,11 @@
 /** `numaplace solve --input FILE|- [--json]`: problem JSON in, placement JSON (or a table) out. Pure: reads no host. */
 import { readFile } from 'node:fs/promises';
-import type { Command } from '../main.js';
+import type { Command } from '../args.js';
 import { EXIT_BAD_INPUT, EXIT_OK, parseCommandArgs, UsageError } from '../args.js';
-import { ProblemError, validateProblem } from '../../../solver/validate-problem.js';
-import { solve } from '../../../solver/solve.js';
-import { allLocalCost } from '../../../solver/quality.js';
-import type { Placement, Problem } from '../../../solver/types.js';
+import { ProblemError, validateProblem } from '../../../solver/index.js';
+import { solve } from '../../../solver/index.js';
+import { allLocalCost } from '../../core/quality.js';
+import type { Placement, Problem } from '../../../solver/index.js';
 
 const HELP = `usage: numaplace solve --input FILE|- [--json]
 

@@ -5,9 +5,9 @@ import { formatTopologyText, stringifyCompact, topologyJson } from '../../topolo
 import { type FreeMemory, parseFreecell } from '../../topology/freecell.js';
 import { parseNumactl } from '../../topology/numactl.js';
 import { SYNTHETIC_TOPOLOGY_NAMES } from '../../topology/synthetic.js';
-import { type HostTopology, TopologyError } from '../../topology/types.js';
+import { type HostTopology, TopologyError } from '../../core/topology.js';
 import { EXIT_OK, parseCommandArgs, UsageError } from '../args.js';
-import type { Command } from '../main.js';
+import type { Command } from '../args.js';
 
 const OPTIONS = {
   connect: { type: 'string' },

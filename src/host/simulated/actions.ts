@@ -3,7 +3,9 @@
  * texts (captured on this project's machines, see shared/notes/libvirt-on-these-machines.md):
  * HostActionError for a bad value or a busy VM, HostLimitationError for what cannot be done live.
  */
-import { CpuSetError, parseCpuSet } from '../../topology/cpuset.js';
+import { nodesetChangesLive } from '../../core/live-rules.js';
+import { SHARES_MAX, SHARES_MIN } from '../../core/shares.js';
+import { CpuSetError, parseCpuSet } from '../../core/cpuset.js';
 import type { ApplyFlags, DimmSpec } from '../backend.js';
 import { HostActionError, HostLimitationError } from '../errors.js';
 import type { SimulatedHost } from './host.js';
@@ -82,7 +84,7 @@ export function setNodeset(host: SimulatedHost, name: string, nodeset: string, f
     vm.numatune = { mode: 'strict', nodeset: nodes };
     return;
   }
-  if (vm.numatune.mode !== 'restrictive') {
+  if (!nodesetChangesLive(vm.numatune)) {
     throw new HostLimitationError(name, 'setNodeset', 'Requested operation is not valid: change of nodeset for running domain requires restrictive numa mode');
   }
   vm.numatune = { mode: 'restrictive', nodeset: nodes };
@@ -90,8 +92,8 @@ export function setNodeset(host: SimulatedHost, name: string, nodeset: string, f
 
 export function setShares(host: SimulatedHost, name: string, shares: number, flags: ApplyFlags): void {
   const vm = findVm(host, name, 'setShares');
-  if (!Number.isInteger(shares) || shares < 2 || shares > 262144) {
-    throw new HostActionError(name, 'setShares', `invalid argument: shares '${shares}' must be in range [2, 262144]`);
+  if (!Number.isInteger(shares) || shares < SHARES_MIN || shares > SHARES_MAX) {
+    throw new HostActionError(name, 'setShares', `invalid argument: shares '${shares}' must be in range [${SHARES_MIN}, ${SHARES_MAX}]`);
   }
   if (!live(vm, 'setShares', flags)) return;
   vm.cpuShares = shares;

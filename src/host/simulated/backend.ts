@@ -3,7 +3,7 @@
  * tick (scenario.tickSeconds), then reports: the busy time in that sample is what ran during the
  * tick, and actions taken between two samples shape the next tick. No timers, no processes.
  */
-import type { HostTopology } from '../../topology/types.js';
+import type { HostTopology } from '../../core/topology.js';
 import type { ApplyFlags, DimmSpec, HostBackend, HostSample } from '../backend.js';
 import * as act from './actions.js';
 import { SimulatedHost } from './host.js';

@@ -2,7 +2,8 @@
  * Scenario JSON -> Scenario, with defaults filled in. Every error names the field by its path
  * (e.g. `vms[2].load.level`) and says what was expected, so a hand-written file is easy to fix.
  */
-import { CpuSetError, parseCpuSet } from '../../topology/cpuset.js';
+import { SHARES_MAX, SHARES_MIN } from '../../core/shares.js';
+import { CpuSetError, parseCpuSet } from '../../core/cpuset.js';
 import {
   NUMA_MODES, TRACE_KINDS,
   type InlineTopology, type LoadTrace, type NumaMode, type Scenario, type ScenarioGuestCell,
@@ -303,7 +304,7 @@ function parseVm(src: string, path: string, v: unknown): ScenarioVm {
     guestAgent: f.bool('guestAgent', false),
     guestOnlinesHotplug: f.bool('guestOnlinesHotplug', true),
     persistent: f.bool('persistent', true),
-    cpuShares: f.num('cpuShares', { min: 2, max: 262144, int: true, def: 1024 }),
+    cpuShares: f.num('cpuShares', { min: SHARES_MIN, max: SHARES_MAX, int: true, def: 1024 }),
     metadata,
     placement: parsePlacement(src, f.at('placement'), f.raw('placement'), { vcpusMax: vcpus.max, memoryMiB }),
     load,

@@ -1,7 +1,7 @@
 /** Small builders for hot-plug tests: a VmSample and a host sample on a synthetic topology. */
 import type { HostSample, VmSample } from '../../../src/host/backend.js';
 import { syntheticTopology } from '../../../src/topology/synthetic.js';
-import type { HostTopology } from '../../../src/topology/types.js';
+import type { HostTopology } from '../../../src/core/topology.js';
 import { DEFAULT_HOTPLUG_CONFIG, type HotplugConfig, type HotplugPlanConfig } from '../../../src/hotplug/config.js';
 
 /** A running 4-of-8 vCPU VM pinned on node 0 of the 2x8 host; guest NUMA with one cell. */

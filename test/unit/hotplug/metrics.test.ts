@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { createMetrics } from '../../../src/metrics/metrics.js';
-import { recordHotplugCycle } from '../../../src/hotplug/metrics.js';
+import { recordHotplugCycle } from '../../../src/daemon/hotplug-metrics.js';
 import { hotplugStage } from '../../../src/hotplug/stage.js';
 import { emptyHotplugState } from '../../../src/hotplug/state.js';
 import { sampleToProblem } from '../../../src/daemon/sample-to-problem.js';

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { applyProblemAdjustments } from '../../../src/hotplug/adjust-problem.js';
-import { dimmXml } from '../../../src/hotplug/dimm-xml.js';
-import { GuestVcpusParseError, guestVcpuReport, isNoGuestAgent, parseGuestVcpus } from '../../../src/hotplug/guest-vcpus.js';
+import { dimmXml } from '../../../src/host/dimm-xml.js';
+import { guestVcpuReport } from '../../../src/hotplug/guest-vcpus.js';
+import { GuestVcpusParseError, isNoGuestAgent, parseGuestVcpus } from '../../../src/host/parse-guest-vcpus.js';
 import { initialVmState } from '../../../src/hotplug/state.js';
 import { syntheticTopology } from '../../../src/topology/synthetic.js';
 import type { Problem } from '../../../solver/types.js';

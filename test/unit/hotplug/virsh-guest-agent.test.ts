@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { parseDomainXml } from '../../../src/host/parse-domain-xml.js';
 import { VirshBackend } from '../../../src/host/virsh-backend.js';
-import { isNoGuestAgent } from '../../../src/hotplug/guest-vcpus.js';
+import { isNoGuestAgent } from '../../../src/host/parse-guest-vcpus.js';
 import { FakeVirsh, fixture, type FakeResponse } from '../../helpers/fake-virsh.js';
 
 const DIR = 'test/fixtures/hotplug/debian12-libvirt9-tcg';

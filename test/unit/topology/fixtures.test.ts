@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSysfsFiles } from '../../../src/host/read-topology.js';
 import { parseCapabilities } from '../../../src/topology/capabilities.js';
-import { formatCpuSet } from '../../../src/topology/cpuset.js';
+import { formatCpuSet } from '../../../src/core/cpuset.js';
 import { topologyJson } from '../../../src/topology/format.js';
 import { parseFreecell } from '../../../src/topology/freecell.js';
 import { parseNumactl } from '../../../src/topology/numactl.js';

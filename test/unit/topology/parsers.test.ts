@@ -4,7 +4,7 @@ import { parseCapabilities } from '../../../src/topology/capabilities.js';
 import { parseFreecell } from '../../../src/topology/freecell.js';
 import { parseNumactl } from '../../../src/topology/numactl.js';
 import { parseSysfs, type SysfsFiles } from '../../../src/topology/sysfs.js';
-import { TopologyError } from '../../../src/topology/types.js';
+import { TopologyError } from '../../../src/core/topology.js';
 
 interface CellSpec { id: string | number; memory?: string; distances?: Record<string, number> | null; cpus?: string | null }
 

@@ -2,8 +2,8 @@
  * The device XML `virsh attach-device` takes for a memory hot-plug (seed: 内存热插,
  * step 2), with the host node the placement chose as <source><nodemask>.
  */
-import type { DimmSpec } from '../host/backend.js';
-import { formatCpuSet, parseCpuSet } from '../topology/cpuset.js';
+import type { DimmSpec } from './backend.js';
+import { formatCpuSet, parseCpuSet } from '../core/cpuset.js';
 
 export function dimmXml(dimm: DimmSpec): string {
   if (!Number.isInteger(dimm.MiB) || dimm.MiB <= 0) throw new RangeError(`dimm size ${dimm.MiB} MiB: give a positive whole number of MiB`);

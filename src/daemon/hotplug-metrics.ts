@@ -5,8 +5,8 @@
  */
 import type { Metrics } from '../metrics/metrics.js';
 import { recordHotplug } from '../metrics/metrics.js';
-import type { Step } from '../plan/steps.js';
-import type { HotplugStage } from './stage.js';
+import type { Step } from '../core/steps.js';
+import type { HotplugStage } from '../hotplug/stage.js';
 
 export interface HotplugCycleFigures {
   done: { kind: 'vcpu' | 'memory'; vm: string }[];

@@ -1,4 +1,4 @@
-import { type HostTopology, TopologyError } from './types.js';
+import { type HostTopology, TopologyError } from './topology.js';
 
 /**
  * Check a topology for the inconsistencies a parser or a hand-written file can
