@@ -27,7 +27,7 @@ import { metricsObserver } from '../../src/daemon/metrics-observer.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings, type Settings } from '../../src/daemon/settings.js';
 import { DEFAULT_HOTPLUG_CONFIG } from '../../src/hotplug/config.js';
-import { parseGuestVcpus } from '../../src/hotplug/guest-vcpus.js';
+import { parseGuestVcpus } from '../../src/host/parse-guest-vcpus.js';
 import { nodeRoom } from '../../src/hotplug/host-room.js';
 import { AVAILABLE_TO_ADDED, decideMemoryGrowth, memoryShortRatio } from '../../src/hotplug/memory-decision.js';
 import type { VmSample } from '../../src/host/backend.js';

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { parseDomainXml } from '../../../src/host/parse-domain-xml.js';
 import { parseDomstats } from '../../../src/host/parse-domstats.js';
-import { parseGuestVcpus } from '../../../src/hotplug/guest-vcpus.js';
+import { parseGuestVcpus } from '../../../src/host/parse-guest-vcpus.js';
 import { memoryShortRatio } from '../../../src/hotplug/memory-decision.js';
 import type { VmSample } from '../../../src/host/backend.js';
 
