@@ -85,6 +85,8 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
     }
     const obj = given as Record<string, unknown>;
     for (const k of Object.keys(obj)) {
+      // A top-level "$schema" points editors at config/numaplace.schema.json; it configures nothing.
+      if (prefix === '' && k === '$schema' && typeof obj[k] === 'string') continue;
       if (!Object.hasOwn(defaults, k)) problems.push(unknownKeyProblem(prefix ? `${prefix}.${k}` : k, keys, prefix));
     }
     for (const k of keys) {
