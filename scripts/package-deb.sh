@@ -54,6 +54,7 @@ cp config/numaplace.json "$stage/etc/numaplace/numaplace.json"
 gzip -9n <deploy/numaplace.8 >"$stage/usr/share/man/man8/numaplace.8.gz"
 cp LICENSE "$stage/usr/share/doc/numaplace/copyright"
 cp config/README.md "$stage/usr/share/doc/numaplace/configuration.md"
+cp config/numaplace.schema.json "$stage/usr/share/doc/numaplace/"
 cp deploy/prometheus-rules.yml deploy/prometheus-recording-rules.yml deploy/grafana-dashboard.json \
    deploy/prometheus-scrape.yml "$stage/usr/share/doc/numaplace/"
 

@@ -1,5 +1,6 @@
 /** Shared command-line plumbing: option parsing with clear errors, exit codes. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest } from '../core/did-you-mean.js';
 
 /** Exit status contract: 0 success, 2 bad input (one-line reason on stderr), 1 other failure. */
 export const EXIT_OK = 0;
@@ -32,7 +33,9 @@ export const HOST_OPTIONS = {
 export const HOST_OPTIONS_HELP = `host options:
   --connect URI           libvirt URI to manage (e.g. qemu:///system)
   --simulate SCENARIO     use the built-in simulated host running SCENARIO (a name or a scenario file)
-  --config FILE           configuration file (default: built-in defaults, see config/numaplace.json)
+  --config FILE           configuration file (default: /etc/numaplace/numaplace.json when it exists,
+                          else the built-in defaults; the environment variable NUMAPLACE_CONFIG
+                          names another default file, "" for none)
   --reserved-cpus CPUSET  host CPUs no VM may use, e.g. "0,64" (overrides the config)`;
 
 /** parseArgs with strict checking, turning its errors into UsageError. */
@@ -40,6 +43,9 @@ export function parseCommandArgs<T extends Options>(argv: string[], options: T) 
   try {
     return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    const message = (e as Error).message.split('\n')[0];
+    const unknown = /^Unknown option '--([^'=]+)'/.exec(message);
+    const guess = unknown ? closest(unknown[1], [...Object.keys(options), 'help']) : null;
+    throw new UsageError(guess ? `${message}; did you mean --${guess}? (--help lists the options)` : `${message} (--help lists the options)`);
   }
 }

@@ -1,6 +1,7 @@
 /** numaplace command line: a table of subcommands, each in src/cli/commands/. */
 import { numaplaceVersion } from '../core/version.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, UsageError, type Command } from './args.js';
+import { closest } from '../core/did-you-mean.js';
 
 export type { Command } from './args.js';
 
@@ -19,7 +20,8 @@ const USAGE = () => `usage: numaplace <command> [options]
 commands:
 ${Object.entries(COMMANDS).map(([c, { summary }]) => `  ${c.padEnd(10)} ${summary}`).join('\n')}
 
-Run "numaplace <command> --help" for a command's options; "numaplace --version" prints the version.
+Run "numaplace help <command>" (or "numaplace <command> --help") for a command's options;
+"numaplace --version" prints the version.
 `;
 
 /**
@@ -34,6 +36,8 @@ export function isBadInput(e: unknown): boolean {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // `numaplace help COMMAND` is `numaplace COMMAND --help`.
+  if (name === 'help' && rest.length > 0) return main([rest[0], '--help']);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE());
     return 0;
@@ -44,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    process.stderr.write(`numaplace: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    const guess = closest(name, Object.keys(COMMANDS));
+    process.stderr.write(`numaplace: unknown command ${JSON.stringify(name)}${guess ? `; did you mean ${guess}?` : ''} (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
     return EXIT_BAD_INPUT;
   }
   try {

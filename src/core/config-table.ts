@@ -39,8 +39,18 @@ export function nameMap(entries: Record<string, number>): Record<string, number>
 /** What is wrong with one value; the parser adds the key. */
 export class ValueProblem extends Error {}
 
-/** Returns the value to store (possibly normalised) or throws ValueProblem. */
-export type Check<T> = (value: unknown) => T;
+/** A JSON Schema fragment (draft 2020-12) for one key's value: what editors and tooling check. */
+export type JsonSchema = Record<string, unknown>;
+
+/**
+ * Returns the value to store (possibly normalised) or throws ValueProblem. `schema` says the same
+ * for config/numaplace.schema.json, as far as JSON Schema can (cron and cpuset syntax it cannot).
+ */
+export type Check<T> = ((value: unknown) => T) & { readonly schema: JsonSchema };
+
+function checked<T>(schema: JsonSchema, check: (value: unknown) => T): Check<T> {
+  return Object.assign(check, { schema });
+}
 
 /** Short, quoted rendering of a bad value for an error message. */
 export function showValue(value: unknown): string {
@@ -57,11 +67,11 @@ function bad(value: unknown, allowed: string): never {
   throw new ValueProblem(`got ${showValue(value)}, expected ${allowed}`);
 }
 
-const bool: Check<boolean> = (v) => (typeof v === 'boolean' ? v : bad(v, 'true or false'));
+const bool: Check<boolean> = checked({ type: 'boolean' }, (v) => (typeof v === 'boolean' ? v : bad(v, 'true or false')));
 
 function oneOf<T extends string>(...allowed: T[]): Check<T> {
   const text = allowed.map((a) => JSON.stringify(a)).join(' or ');
-  return (v) => (typeof v === 'string' && (allowed as string[]).includes(v) ? (v as T) : bad(v, text));
+  return checked({ enum: allowed }, (v) => (typeof v === 'string' && (allowed as string[]).includes(v) ? (v as T) : bad(v, text)));
 }
 
 interface Range {
@@ -83,18 +93,25 @@ function inRange(n: number, r: Range): boolean {
   return r.max === undefined || n <= r.max;
 }
 
+function rangeSchema(type: 'number' | 'integer', r: Range): JsonSchema {
+  const out: JsonSchema = { type };
+  if (r.min !== undefined) out[r.minExclusive ? 'exclusiveMinimum' : 'minimum'] = r.min;
+  if (r.max !== undefined) out.maximum = r.max;
+  return out;
+}
+
 function num(r: Range): Check<number> {
   const allowed = rangeText('a number', r);
-  return (v) => (typeof v === 'number' && Number.isFinite(v) && inRange(v, r) ? v : bad(v, allowed));
+  return checked(rangeSchema('number', r), (v) => (typeof v === 'number' && Number.isFinite(v) && inRange(v, r) ? v : bad(v, allowed)));
 }
 
 function int(r: Range): Check<number> {
   const allowed = rangeText('an integer', r);
-  return (v) => (typeof v === 'number' && Number.isSafeInteger(v) && inRange(v, r) ? v : bad(v, allowed));
+  return checked(rangeSchema('integer', r), (v) => (typeof v === 'number' && Number.isSafeInteger(v) && inRange(v, r) ? v : bad(v, allowed)));
 }
 
 /** A cpuset in libvirt syntax, "" allowed; stored in canonical form. */
-const cpuset: Check<string> = (v) => {
+const cpuset: Check<string> = checked({ type: 'string', pattern: '^[0-9,^\\- ]*$' }, (v) => {
   if (typeof v !== 'string') bad(v, 'a cpuset string such as "0,64" or "0-3" ("" for none)');
   try {
     return formatCpuSet(parseCpuSet(v, { allowEmpty: true }));
@@ -102,9 +119,9 @@ const cpuset: Check<string> = (v) => {
     if (e instanceof CpuSetError) throw new ValueProblem(e.message);
     throw e;
   }
-};
+});
 
-const cronExpr: Check<string> = (v) => {
+const cronExpr: Check<string> = checked({ type: 'string', minLength: 1 }, (v) => {
   if (typeof v !== 'string') bad(v, 'a node-cron expression string such as "*/10 * * * * *"');
   const result = cron.validateDetailed(v);
   if (!result.valid) {
@@ -112,33 +129,33 @@ const cronExpr: Check<string> = (v) => {
     throw new ValueProblem(`invalid cron expression ${showValue(v)}: ${why} (expected 6 fields, seconds first, e.g. "*/10 * * * * *")`);
   }
   return v;
-};
+});
 
-const ipLiteral: Check<string> = (v) => {
+const ipLiteral: Check<string> = checked({ type: 'string', anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }] }, (v) => {
   if (typeof v === 'string' && isIP(v) !== 0) return v;
   bad(v, 'an IP address literal such as "127.0.0.1", "0.0.0.0" or "::1" (not a host name)');
-};
+});
 
-const uri: Check<string> = (v) => {
+const uri: Check<string> = checked({ type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*:\\S*$' }, (v) => {
   if (typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\S*$/i.test(v)) return v;
   bad(v, 'a libvirt URI such as "qemu:///system"');
-};
+});
 
-const absPath: Check<string> = (v) => {
+const absPath: Check<string> = checked({ type: 'string', pattern: '^/' }, (v) => {
   if (typeof v === 'string' && isAbsolute(v) && !v.includes('\0')) return v;
   bad(v, 'an absolute directory path such as "/var/lib/numaplace"');
-};
+});
 
-const globList: Check<readonly string[]> = (v) => {
+const globList: Check<readonly string[]> = checked({ type: 'array', items: { type: 'string', minLength: 1 } }, (v) => {
   if (!Array.isArray(v)) bad(v, 'an array of name patterns such as ["test-*", "build?"]');
   v.forEach((p, i) => {
     if (typeof p !== 'string' || p === '') throw new ValueProblem(`item ${i}: got ${showValue(p)}, expected a non-empty name pattern (* and ? are wildcards)`);
   });
   return [...v];
-};
+});
 
 /** {name: weight} with weights > 0 (weights multiply the cpu_shares of a VM); a prototype-free map. */
-const weightMap: Check<Readonly<Record<string, number>>> = (v) => {
+const weightMap: Check<Readonly<Record<string, number>>> = checked({ type: 'object', propertyNames: { minLength: 1 }, additionalProperties: { type: 'number', exclusiveMinimum: 0 } }, (v) => {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) bad(v, 'an object of {"name": weight}');
   const out = nameMap({});
   for (const [name, w] of Object.entries(v as Record<string, unknown>)) {
@@ -147,12 +164,12 @@ const weightMap: Check<Readonly<Record<string, number>>> = (v) => {
     Object.defineProperty(out, name, { value: w, enumerable: true, writable: true, configurable: true });
   }
   return out;
-};
+});
 
-const powerOfTwoMiB: Check<number> = (v) => {
+const powerOfTwoMiB: Check<number> = checked({ type: 'integer', enum: Array.from({ length: 31 }, (_, i) => 2 ** i) }, (v) => {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && (v & (v - 1)) === 0) return v;
   bad(v, 'a power of two in MiB such as 128 (the guest\'s memory block size, see lsmem)');
-};
+});
 
 // ---------------------------------------------------------------------------
 // The table.

@@ -37,3 +37,27 @@ export function withKeyTables(readme: string): string {
   if (a < 0 || b < a) throw new Error(`config/README.md: the markers ${DOC_BEGIN} ... ${DOC_END} are missing`);
   return `${readme.slice(0, a + DOC_BEGIN.length)}\n\n${configKeyTables()}\n\n${readme.slice(b)}`;
 }
+
+/**
+ * config/numaplace.schema.json, from the same table: every key with its type, bounds, default and
+ * doc line; unknown keys are errors, as they are for the daemon. `"$schema"` may name this file.
+ */
+export function configJsonSchema(): Record<string, unknown> {
+  type Node = { type: 'object'; additionalProperties: false; properties: Record<string, unknown> };
+  const group = (): Node => ({ type: 'object', additionalProperties: false, properties: {} });
+  const root: Node & Record<string, unknown> = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'numaplace configuration',
+    description: 'The file numaplace reads (--config FILE, else /etc/numaplace/numaplace.json). Every key is optional; see config/README.md.',
+    ...group(),
+  };
+  root.properties.$schema = { type: 'string', description: 'The schema this file follows (for editors); numaplace ignores it.' };
+  for (const k of configKeys()) {
+    const spec = CONFIG_TABLE[k];
+    const parts = k.split('.');
+    let node: Node = root;
+    for (const p of parts.slice(0, -1)) node = (node.properties[p] ??= group()) as Node;
+    node.properties[parts[parts.length - 1]] = { ...spec.check.schema, default: spec.default, description: spec.doc };
+  }
+  return root;
+}

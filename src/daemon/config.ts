@@ -5,7 +5,8 @@
  * deep-frozen. Unknown keys are errors, with the nearest known key suggested: a
  * misspelt key silently ignored would leave a daemon doing what the operator did not ask.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { editDistance, isClose } from '../core/did-you-mean.js';
 import { CONFIG_TABLE, configKeys, CROSS_CHECKS, DEFAULT_CONFIG, deepFreeze, showValue, ValueProblem, type Config, type ConfigKey } from '../core/config-table.js';
 
 export { configKeys, DEFAULT_CONFIG, deepFreeze, restartKeysChanged, showValue, type Config, type LogFormat, type LogLevel, type Mode } from '../core/config-table.js';
@@ -24,25 +25,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-// ---------------------------------------------------------------------------
-// Unknown keys: suggest the nearest known one.
-
-function editDistance(a: string, b: string): number {
-  a = a.toLowerCase();
-  b = b.toLowerCase();
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
-const close = (a: string, b: string) => editDistance(a, b) <= Math.max(2, Math.floor(Math.min(a.length, b.length) / 3));
 
 function lastSegment(path: string): string {
   return path.slice(path.lastIndexOf('.') + 1);
@@ -72,10 +54,10 @@ function unknownKeyProblem(path: string, siblings: string[], prefix: string): st
   // A misspelling in the same group, then the same name in another group (a misplaced key).
   const near = siblings
     .map((s) => ({ s, d: editDistance(key, s) }))
-    .filter(({ s }) => close(key, s))
+    .filter(({ s }) => isClose(key, s))
     .sort((x, y) => x.d - y.d);
   if (near.length > 0) return `${path}: unknown key; did you mean ${join(near[0].s)}?`;
-  const elsewhere = allPaths().filter((p) => p !== path && close(key, lastSegment(p)));
+  const elsewhere = allPaths().filter((p) => p !== path && isClose(key, lastSegment(p)));
   if (elsewhere.length > 0) return `${path}: unknown key; did you mean ${orList(elsewhere.slice(0, 3))}?`;
   const where = prefix ? `keys of ${prefix}: ${siblings.join(', ')}` : 'see config/README.md for the keys';
   return `${path}: unknown key (${where})`;
@@ -103,6 +85,8 @@ export function parseConfig(input: unknown, source = 'configuration'): Config {
     }
     const obj = given as Record<string, unknown>;
     for (const k of Object.keys(obj)) {
+      // A top-level "$schema" points editors at config/numaplace.schema.json; it configures nothing.
+      if (prefix === '' && k === '$schema' && typeof obj[k] === 'string') continue;
       if (!Object.hasOwn(defaults, k)) problems.push(unknownKeyProblem(prefix ? `${prefix}.${k}` : k, keys, prefix));
     }
     for (const k of keys) {
@@ -227,8 +211,20 @@ export function overridesFromFlags(values: Readonly<Record<string, unknown>>): C
   return { connect: str('connect'), reservedCpus: str('reserved-cpus'), mode: str('mode') };
 }
 
-/** `--config FILE` (or the defaults) with the other flags applied: what a command should run with. */
-export function configFromFlags(values: Readonly<Record<string, unknown>>): Config {
-  const path = typeof values.config === 'string' ? values.config : undefined;
+/** Where an installed numaplace keeps its configuration (the Debian package's conffile). */
+export const SYSTEM_CONFIG_PATH = '/etc/numaplace/numaplace.json';
+
+/**
+ * The file read when no --config is given: NUMAPLACE_CONFIG when set ("" for none: the built-in
+ * defaults), else /etc/numaplace/numaplace.json when it exists, else none.
+ */
+export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env, exists: (p: string) => boolean = existsSync): string | undefined {
+  if (env.NUMAPLACE_CONFIG !== undefined) return env.NUMAPLACE_CONFIG === '' ? undefined : env.NUMAPLACE_CONFIG;
+  return exists(SYSTEM_CONFIG_PATH) ? SYSTEM_CONFIG_PATH : undefined;
+}
+
+/** `--config FILE` (else the default file, else the defaults) with the other flags applied: what a command runs with. */
+export function configFromFlags(values: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): Config {
+  const path = typeof values.config === 'string' ? values.config : defaultConfigPath(env);
   return applyOverrides(loadConfig(path), overridesFromFlags(values));
 }

@@ -37,21 +37,31 @@ function textValue(v: unknown): string {
   return /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s);
 }
 
-export function createLogger(opts: { format: 'text' | 'json'; level: Level; write?: (line: string) => void; now?: () => Date }): Logger {
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+/** syslog priorities (sd-daemon(3)): journald reads a leading "<N>" as the line's PRIORITY. */
+const SYSLOG_PRIORITY: Record<Level, number> = { debug: 7, info: 6, warn: 4, error: 3 };
+
+/** Whether stderr goes to journald (systemd sets JOURNAL_STREAM for a unit's stdout/stderr). */
+export function stderrIsJournal(env: NodeJS.ProcessEnv = process.env): boolean {
+  return typeof env.JOURNAL_STREAM === 'string' && env.JOURNAL_STREAM !== '';
+}
+
+export function createLogger(opts: { format: 'text' | 'json'; level: Level; write?: (line: string) => void; now?: () => Date; syslogPrefix?: boolean }): Logger {
+  const out = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  // Under journald each line carries its priority, so `journalctl -p warning` and colours work.
+  const write = opts.syslogPrefix ? (line: string, level: Level) => out(`<${SYSLOG_PRIORITY[level]}>${line}`) : (line: string) => out(line);
   const now = opts.now ?? (() => new Date());
   const log = (level: Level, msg: string, fields: Fields = {}) => {
     if (RANK[level] < RANK[opts.level]) return;
     const time = now().toISOString();
     if (opts.format === 'json') {
-      write(JSON.stringify({ time, level, msg, ...fields }));
+      write(JSON.stringify({ time, level, msg, ...fields }), level);
       return;
     }
     const extra = Object.entries(fields)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${textValue(v)}`)
       .join(' ');
-    write(`${time} ${level.padEnd(5)} ${msg}${extra ? ' ' + extra : ''}`);
+    write(`${time} ${level.padEnd(5)} ${msg}${extra ? ' ' + extra : ''}`, level);
   };
   return {
     log,

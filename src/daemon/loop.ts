@@ -106,6 +106,7 @@ export class Daemon {
   private backoffDelayMs = 0;
   private backoffUntil = 0;
   private current: Promise<CycleReport> | null = null;
+  private currentSinceMs = 0;
   private stopping = false;
   private task: { stop(): void | Promise<void>; destroy?(): void | Promise<void> } | null = null;
   private lock: Lock | null = null;
@@ -141,6 +142,11 @@ export class Daemon {
     return this.current !== null;
   }
 
+  /** How long the running cycle has run (ms), 0 when none runs: what the systemd watchdog watches. */
+  cycleRunningForMs(): number {
+    return this.current === null ? 0 : this.now() - this.currentSinceMs;
+  }
+
   /** One cycle; never throws. Concurrent calls wait for the running one rather than overlap. */
   async runCycle(): Promise<CycleReport> {
     while (this.current) await this.current;
@@ -148,6 +154,7 @@ export class Daemon {
       this.current = null;
     });
     this.current = p;
+    this.currentSinceMs = this.now();
     return p;
   }
 

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const BIN = 'bin/numaplace.js';
@@ -94,6 +95,23 @@ describe('CLI on the simulated host', function () {
     const saved = JSON.parse(readFileSync(join(state, 'state.json'), 'utf8'));
     expect(Object.keys(saved.applied).length).to.be.greaterThan(0);
     expect(readFileSync(join(state, 'journal.jsonl'), 'utf8')).to.match(/"result":"applied"/);
+  });
+
+  it('run: a metrics port in use stops the daemon at start with one line and exit 1 (not running blind)', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const cfg = join(dir, 'config.json');
+      writeFileSync(cfg, JSON.stringify({ schedule: '* * * * * *', metrics: { enabled: true, address: '127.0.0.1', port } }));
+      const r = cli(['run', '--simulate', 'steady-4x16', '--config', cfg, '--state-dir', join(dir, 'state')]);
+      expect(r.code).to.equal(1);
+      const errLines = r.stderr.trim().split('\n').filter((l) => l.startsWith('numaplace run:'));
+      expect(errLines).to.deep.equal([`numaplace run: metrics endpoint: cannot listen on 127.0.0.1:${port}: the port is in use (choose another metrics.port)`]);
+      expect(existsSync(join(dir, 'state', 'numaplace.lock'))).to.equal(false);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
   });
 
   it('run: SIGHUP reloads the config, keeping the running one when the new is invalid', async () => {

@@ -15,7 +15,8 @@ import {
 } from '../../src/daemon/config.js';
 import { isBadInput } from '../../src/cli/main.js';
 import { CONFIG_TABLE, keepRunningValues, restartKeysChanged } from '../../src/core/config-table.js';
-import { withKeyTables } from '../../src/daemon/config-doc.js';
+import { configJsonSchema, withKeyTables } from '../../src/daemon/config-doc.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 
 /** A config object with `value` at the dotted `path` (groups created on the way). */
 function withKey(path: string, value: unknown): Record<string, unknown> {
@@ -47,6 +48,28 @@ describe('config', () => {
       const file = JSON.parse(readFileSync('config/numaplace.json', 'utf8'));
       expect(file).to.deep.equal(JSON.parse(JSON.stringify(DEFAULT_CONFIG)));
       expect(loadConfig('config/numaplace.json')).to.deep.equal(DEFAULT_CONFIG);
+    });
+
+    it('config/numaplace.schema.json is the JSON Schema of the config table, and agrees with the daemon on good and bad files', () => {
+      const schema = JSON.parse(readFileSync('config/numaplace.schema.json', 'utf8'));
+      expect(schema, 'run npm run docs:config').to.deep.equal(JSON.parse(JSON.stringify(configJsonSchema())));
+      const validate = new Ajv2020({ strict: true, validateFormats: false, allowUnionTypes: true }).compile(schema);
+      const good = [
+        JSON.parse(readFileSync('config/numaplace.json', 'utf8')),
+        JSON.parse(readFileSync('config/simulated-demo.json', 'utf8')),
+        { $schema: './numaplace.schema.json', mode: 'apply', reservedCpus: '0,64' },
+        {},
+      ];
+      for (const g of good) {
+        expect(validate(g), JSON.stringify(validate.errors)).to.equal(true);
+        expect(() => parseConfig(g)).not.to.throw();
+      }
+      const bad = [{ mode: 'sometimes' }, { churn: { holdCycles: 0 } }, { metrics: { port: 70000 } }, { modee: 'apply' },
+        { hotplug: { memory: { blockSizeMiB: 100 } } }, { exclude: { names: [''] } }, { shares: { classes: { gold: -1 } } }, { stateDir: 'relative/dir' }];
+      for (const b of bad) {
+        expect(validate(b), JSON.stringify(b)).to.equal(false);
+        expect(() => parseConfig(b), JSON.stringify(b)).to.throw(ConfigError);
+      }
     });
 
     it('config/README.md documents every key as the config table says (npm run docs:config)', () => {

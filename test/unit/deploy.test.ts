@@ -40,7 +40,10 @@ describe('deploy files', () => {
   const get = (section: string, key: string) => unit.filter(([s, k]) => s === section && k === key).map(([, , v]) => v);
 
   it('the systemd unit runs `numaplace run` with the packaged config path', () => {
-    expect(get('Service', 'Type')).to.deep.equal(['simple']);
+    expect(get('Service', 'Type')).to.deep.equal(['notify']);
+    expect(get('Service', 'NotifyAccess')).to.deep.equal(['all']);
+    expect(get('Service', 'WatchdogSec')).to.deep.equal(['10min']);
+    expect(get('Service', 'MemoryMax')).to.deep.equal(['512M']);
     expect(get('Service', 'ExecStart')).to.deep.equal(['/usr/bin/env numaplace run --config /etc/numaplace/numaplace.json']);
     expect(get('Service', 'Restart')).to.deep.equal(['on-failure']);
     expect(get('Service', 'ExecReload')).to.deep.equal(['/bin/kill -HUP $MAINPID']);

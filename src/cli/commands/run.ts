@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { configFromFlags, DEFAULT_CONFIG, type Config } from '../../daemon/config.js';
 import { LockError } from '../../daemon/lock.js';
-import { createLogger } from '../../daemon/log.js';
+import { createLogger, stderrIsJournal } from '../../daemon/log.js';
 import { Daemon } from '../../daemon/loop.js';
 import { metricsObserver } from '../../daemon/metrics-observer.js';
 import { createMetrics, healthStaleAfterSeconds, startMetricsServer, type MetricsServer } from '../../metrics/index.js';
@@ -13,6 +13,8 @@ import { solve } from '../../../solver/index.js';
 import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from '../args.js';
 import type { Command } from '../args.js';
 import { openHost } from '../open-host.js';
+import { systemdNotifier } from '../../host/systemd-notify.js';
+import { watchdogPingDue } from '../../daemon/watchdog.js';
 
 const OPTIONS = { ...HOST_OPTIONS, mode: { type: 'string' }, 'state-dir': { type: 'string' } } as const;
 
@@ -44,7 +46,7 @@ export const command: Command = {
       return EXIT_OK;
     }
     const config = configFromFlags(values);
-    const logger = createLogger({ format: config.log.format, level: config.log.level });
+    const logger = createLogger({ format: config.log.format, level: config.log.level, syslogPrefix: stderrIsJournal() });
     const stateDir = values['state-dir'] ?? defaultStateDir(config, values.simulate !== undefined);
     const backend = await openHost(values, config);
     let server: MetricsServer | null = null;
@@ -82,12 +84,25 @@ export const command: Command = {
         const a = server.address();
         logger.info(`metrics on http://${a.address}:${a.port}/metrics`);
       } catch (e) {
-        logger.error('cannot start the metrics endpoint; running without it', { address: config.metrics.address, port: config.metrics.port, error: (e as Error).message });
+        // Running blind would look healthy to nobody: stop, say why in one line, let systemd retry.
+        await daemon.stop('metrics endpoint failed');
+        process.stderr.write(`numaplace run: ${(e as Error).message}\n`);
+        return EXIT_FAILURE;
       }
     }
+    // Type=notify: ready once locked, recovered and serving metrics; the watchdog is fed only while
+    // no cycle has hung, so systemd restarts a daemon stuck in one.
+    const notifier = systemdNotifier();
+    await notifier?.notify('READY=1');
+    const watchdogMs = notifier?.watchdogMs ?? null;
+    const feeder = watchdogMs === null ? null : setInterval(() => {
+      if (watchdogPingDue(daemon.cycleRunningForMs(), watchdogMs)) void notifier!.notify('WATCHDOG=1');
+      else logger.error('a cycle has run for over half the systemd watchdog interval; no longer feeding the watchdog', { runningForMs: daemon.cycleRunningForMs(), watchdogMs });
+    }, watchdogMs / 4);
     // Run the first cycle now rather than waiting for the first tick.
     daemon.tick();
     await daemon.done();
+    if (feeder) clearInterval(feeder);
     await server?.close();
     return EXIT_OK;
   },
