@@ -1,16 +1,17 @@
 /** `numaplace run`: the daemon. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { configFromFlags, DEFAULT_CONFIG, type Config } from '../../daemon/config.js';
 import { LockError } from '../../daemon/lock.js';
+import { takeHostLock } from '../host-lock.js';
 import { createLogger } from '../../daemon/log.js';
 import { Daemon } from '../../daemon/loop.js';
 import { metricsObserver } from '../../daemon/metrics-observer.js';
 import { createMetrics, healthStaleAfterSeconds, startMetricsServer, type MetricsServer } from '../../metrics/index.js';
 import { solve } from '../../../solver/solve.js';
-import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from '../args.js';
+import { EXIT_BAD_INPUT, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from '../args.js';
 import type { Command } from '../main.js';
 import { openHost } from '../open-host.js';
 
@@ -46,6 +47,10 @@ export const command: Command = {
     const config = configFromFlags(values);
     const logger = createLogger({ format: config.log.format, level: config.log.level });
     const stateDir = values['state-dir'] ?? defaultStateDir(config, values.simulate !== undefined);
+    // A temp state dir made for --simulate goes away with the daemon.
+    const tempStateDir = values['state-dir'] === undefined && values.simulate !== undefined ? stateDir : null;
+    const removeTemp = () => tempStateDir && rmSync(tempStateDir, { recursive: true, force: true });
+    const hostLock = takeHostLock(values, config, `run, state directory ${stateDir}`);
     const backend = await openHost(values, config);
     let server: MetricsServer | null = null;
     const registry = new Registry();
@@ -63,9 +68,11 @@ export const command: Command = {
       await daemon.start();
     } catch (e) {
       await backend.close();
+      hostLock?.release();
+      removeTemp();
       if (e instanceof LockError) {
         process.stderr.write(`numaplace run: ${e.message}\n`);
-        return EXIT_FAILURE;
+        return EXIT_BAD_INPUT;
       }
       throw e;
     }
@@ -89,6 +96,8 @@ export const command: Command = {
     daemon.tick();
     await daemon.done();
     await server?.close();
+    hostLock?.release();
+    removeTemp();
     return EXIT_OK;
   },
 };
