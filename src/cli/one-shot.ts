@@ -100,7 +100,7 @@ export async function runOneShot(name: 'plan' | 'apply', argv: string[]): Promis
 
 /** What `run` does at start: put back the VMs a killed numaplace left half-applied (journal in stateDir). */
 async function recoverBeforeApply(backend: HostBackend, journal: FileJournal): Promise<void> {
-  const interrupted = findInterrupted(readJournalTail(journal.path));
+  const interrupted = findInterrupted(readJournalTail(journal.path, undefined, (line, problem) => process.stderr.write(`numaplace apply: skipping a malformed journal entry (${journal.path}, line ${line} of its tail): ${problem}\n`)));
   if (interrupted.length === 0) return;
   for (const o of await recoverInterrupted(backend, interrupted, journal)) {
     process.stderr.write(`numaplace apply: interrupted apply of ${JSON.stringify(o.vm)} (began ${o.at}): ${o.result}, ${o.undone} step(s) undone${o.problems.length ? `; ${o.problems.join('; ')}` : ''}\n`);

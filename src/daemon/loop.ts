@@ -356,7 +356,10 @@ export class Daemon {
       const loaded = loadState(this.opts.stateDir);
       if (loaded.problem) this.logger.error(loaded.problem);
       this.state = loaded.state;
-      if (this.journal instanceof FileJournal) this.interrupted = findInterrupted(readJournalTail(this.journal.path));
+      if (this.journal instanceof FileJournal) {
+        const path = this.journal.path;
+        this.interrupted = findInterrupted(readJournalTail(path, undefined, (line, problem) => this.logger.warn('skipping a malformed journal entry', { file: path, line, problem })));
+      }
       if (this.interrupted.length) {
         this.logger.warn('the last run stopped in the middle of applying; those VMs go back to their old settings first', { vms: this.interrupted.map((i) => i.vm).join(',') });
       }
