@@ -20,6 +20,7 @@ import type { PlanOutput } from '../plan/planner.js';
 import type { FailedStep, Quality, Refusal, Step } from '../plan/steps.js';
 import type { Placement } from '../../solver/types.js';
 import { acquireLock, type Lock } from './lock.js';
+import { ChangeTracker } from './change-tracker.js';
 import { describeStep, type Logger } from './log.js';
 import { planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
 import { newLoadTracker, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
@@ -114,6 +115,8 @@ export class Daemon {
   private finished: Promise<void> | null = null;
   private resolveFinished: (() => void) | null = null;
   private readonly now: () => number;
+  private readonly advice = new ChangeTracker<{ s: Step; gain: number | undefined }>();
+  private readonly unreadable = new ChangeTracker<string>();
 
   constructor(private readonly opts: DaemonOptions) {
     this.settings = opts.settings;
@@ -209,6 +212,7 @@ export class Daemon {
       this.logger.error('cannot sample the host; backing off', { error, retryInMs: this.backoffDelayMs });
       return this.finish(this.report({ outcome: 'host-error', startedAtMs, error }));
     }
+    this.logUnreadable(sample);
     if (this.backoffDelayMs > 0) {
       this.logger.info('host reachable again; resuming');
       this.backoffDelayMs = 0;
@@ -246,7 +250,7 @@ export class Daemon {
         this.counters.stepsApplied += exec.applied.length;
         this.counters.stepsFailed += exec.failed.length;
       } else if (settings.mode === 'advisory') {
-        cp.steps.forEach((s, i) => this.logger.info(`advice: ${describeStep(s)}`, { vm: s.vm, step: s.kind, gain: round(cp.gains[i]), result: 'not applied (advisory mode)' }));
+        this.logAdvice(cp.steps, cp.gains);
       }
       this.state = forgetGoneVms({ ...this.state, churn, hotplug: cp.hotplug.state }, listedVms(sample));
       this.checkpoint();
@@ -306,6 +310,24 @@ export class Daemon {
     } catch (e) {
       this.logger.error('metrics observer failed', { error: (e as Error).message });
     }
+  }
+
+  /** Advisory mode: a step is logged when it first appears (and when it goes), not every cycle. */
+  private logAdvice(steps: readonly Step[], gains: readonly number[]): void {
+    const changes = this.advice.update(new Map(steps.map((s, i) => [JSON.stringify(s), { s, gain: gains[i] }])), () => '');
+    for (const [, { s, gain }] of changes.added) this.logger.info(`advice: ${describeStep(s)}`, { vm: s.vm, step: s.kind, gain: round(gain), result: 'not applied (advisory mode)' });
+    for (const k of changes.removed) {
+      const s = JSON.parse(k) as Step;
+      this.logger.info(`advice withdrawn: ${describeStep(s)}`, { vm: s.vm, step: s.kind });
+    }
+    if (steps.length && !changes.added.length) this.logger.debug('advice unchanged', { steps: steps.length });
+  }
+
+  /** VMs the host listed but could not be read: left out of the cycle (the others go on); said when it starts and ends. */
+  private logUnreadable(sample: HostSample): void {
+    const changes = this.unreadable.update(new Map((sample.skipped ?? []).map((x) => [x.vm, x.error.message])), (m) => m);
+    for (const [vm, error] of [...changes.added, ...changes.changed]) this.logger.warn('VM left out: it cannot be read; the other VMs are managed as usual', { vm, error });
+    for (const vm of changes.removed) this.logger.info('VM readable again (or gone)', { vm });
   }
 
   private logAction(a: ActionEvent): void {

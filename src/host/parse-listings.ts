@@ -161,7 +161,7 @@ export function parseDomjobinfo(text: string): string | undefined {
 export function parseUuidNameList(text: string): { uuid: string; name: string }[] {
   // Not trimmed: a name may end in blanks, and it must match domstats' verbatim name.
   return text.split('\n').filter((l) => l !== '').map((line) => {
-    const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) (.+)$/.exec(line);
+    const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) ([^]+)$/.exec(line);
     if (!m) throw new VirshOutputError('virsh list --uuid --name', 'a line that is not "UUID NAME"', line);
     return { uuid: m[1], name: m[2] };
   });

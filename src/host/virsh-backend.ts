@@ -26,7 +26,7 @@ import type { ApplyFlags, DimmSpec, HostBackend, HostSample, VmSample } from './
 import { parseDomainXml, type DomainXmlInfo } from './parse-domain-xml.js';
 import { parseGuestVcpus } from '../hotplug/guest-vcpus.js';
 import { dimmXml } from '../hotplug/dimm-xml.js';
-import { parseDomstats, type DomainStats } from './parse-domstats.js';
+import { parseDomstatsPerDomain, type DomainStats } from './parse-domstats.js';
 import {
   parseDomjobinfo, parseEmulatorpin, parseNumatune, parseSchedinfo, parseUuidList, parseUuidNameList, parseVcpuinfo, parseVcpupin,
 } from './parse-listings.js';
@@ -176,12 +176,12 @@ export class VirshBackend implements HostBackend {
     if (first.stderr.trim() !== '') throw new VirshError(['domstats', '...(sampling batch)'], undefined, first.stderr);
     const [domstatsText, namesText, persistentText, ...freecells] = first.sections;
     const topology = this.topologyFrom(caps, freecells, first.stderr);
-    const stats = parseDomstats(domstatsText);
+    const { stats, bad } = parseDomstatsPerDomain(domstatsText);
     const uuidOf = new Map(parseUuidNameList(namesText).map((x) => [x.name, x.uuid]));
     const persistent = new Set(parseUuidList(persistentText));
 
     // --- batch 2: per-VM live queries and the XML that is not cached.
-    const skipped: SkippedVm[] = [];
+    const skipped: SkippedVm[] = bad.map((b) => ({ vm: b.name, error: b.error }));
     const now = performance.now();
     interface Pending { stats: DomainStats; uuid: string; active: boolean; key: string; at: Partial<Record<Query, number>> }
     const pending: Pending[] = [];
