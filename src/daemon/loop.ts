@@ -12,6 +12,7 @@
 import cron from 'node-cron';
 import { executePlan, type ActionEvent, type ExecuteResult } from '../apply/executor.js';
 import { FileJournal, type Journal } from '../apply/journal.js';
+import { journalWriteProblem } from '../apply/journal-probe.js';
 import { findInterrupted, readJournalTail, recoverInterrupted, type InterruptedApply, type RecoveryOutcome } from '../apply/recovery.js';
 import type { HostBackend, HostSample } from '../host/backend.js';
 import type { HotplugStage } from '../hotplug/stage.js';
@@ -115,6 +116,11 @@ export class Daemon {
   private finished: Promise<void> | null = null;
   private resolveFinished: (() => void) | null = null;
   private readonly now: () => number;
+  /** Set while the journal cannot be written (nothing is applied meanwhile). */
+  journalProblem: string | null = null;
+  /** Times the journal was found unwritable (a probe or a write failed). */
+  journalFailures = 0;
+  checkpointProblem: string | null = null;
   private readonly advice = new ChangeTracker<{ s: Step; gain: number | undefined }>();
   private readonly unreadable = new ChangeTracker<string>();
 
@@ -237,7 +243,8 @@ export class Daemon {
       for (const d of out.deferred) this.logger.debug('move waits', { vm: d.vm, why: d.reason });
       let exec: ExecuteResult | null = null;
       let churn = out.churn;
-      if (settings.mode === 'apply' && cp.steps.length > 0) {
+      const journalDown = settings.mode === 'apply' && (cp.steps.length > 0 || this.journalProblem !== null) && !this.journalWritable();
+      if (settings.mode === 'apply' && cp.steps.length > 0 && !journalDown) {
         exec = await executePlan(this.backend, cp.steps, sample, {
           persistConfig: settings.persistConfig,
           journal: this.journal,
@@ -249,6 +256,7 @@ export class Daemon {
         this.state = recordApplied(this.state, exec.applied);
         this.counters.stepsApplied += exec.applied.length;
         this.counters.stepsFailed += exec.failed.length;
+        if (this.journal?.healthy?.() === false) this.journalWritable(`cannot write the journal: ${(this.journal as FileJournal).lastError?.message}; nothing more is applied until it can be written`);
       } else if (settings.mode === 'advisory') {
         this.logAdvice(cp.steps, cp.gains);
       }
@@ -325,6 +333,7 @@ export class Daemon {
 
   /** VMs the host listed but could not be read: left out of the cycle (the others go on); said when it starts and ends. */
   private logUnreadable(sample: HostSample): void {
+    for (const w of sample.warnings ?? []) this.logger.warn(w);
     const changes = this.unreadable.update(new Map((sample.skipped ?? []).map((x) => [x.vm, x.error.message])), (m) => m);
     for (const [vm, error] of [...changes.added, ...changes.changed]) this.logger.warn('VM left out: it cannot be read; the other VMs are managed as usual', { vm, error });
     for (const vm of changes.removed) this.logger.info('VM readable again (or gone)', { vm });
@@ -339,9 +348,30 @@ export class Daemon {
     if (!this.opts.stateDir) return;
     try {
       saveState(this.opts.stateDir, this.state);
+      this.checkpointProblem = null;
     } catch (e) {
+      this.checkpointProblem = `cannot write the checkpoint in ${this.opts.stateDir}: ${(e as Error).message}`;
       this.logger.error('cannot write the checkpoint', { dir: this.opts.stateDir, error: (e as Error).message });
     }
+  }
+
+  /**
+   * Applying needs a writable journal (no change without its record). Probes the state directory
+   * (or takes `failure` from a write that just failed); says so when it starts and when it ends.
+   */
+  private journalWritable(failure?: string): boolean {
+    if (!this.opts.stateDir) return true;
+    const problem = failure ?? journalWriteProblem(this.opts.stateDir);
+    if (problem && this.journalProblem === null) this.logger.error('applying stopped: the journal cannot be written', { dir: this.opts.stateDir, error: problem });
+    if (problem) this.journalFailures++;
+    if (!problem && this.journalProblem !== null) this.logger.info('the journal can be written again; applying resumes', { dir: this.opts.stateDir });
+    this.journalProblem = problem;
+    return problem === null;
+  }
+
+  /** What makes the daemon unhealthy though cycles complete (state directory not writable), or null. */
+  healthProblem(): string | null {
+    return this.journalProblem ?? this.checkpointProblem;
   }
 
   /** Replace the settings (SIGHUP). The schedule is re-armed when it changed. */

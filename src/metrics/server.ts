@@ -20,6 +20,8 @@ export interface MetricsServerOptions {
   staleAfterSeconds: number;
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
+  /** A condition that makes the daemon unhealthy though cycles complete (e.g. the journal cannot be written), or null. */
+  problem?: () => string | null;
 }
 
 export interface MetricsServer {
@@ -31,7 +33,9 @@ export interface MetricsServer {
 }
 
 export interface Health {
-  status: 'ok' | 'stale';
+  status: 'ok' | 'stale' | 'unhealthy';
+  /** With status unhealthy: what is wrong. */
+  problem?: string;
   /** Seconds since the last successful cycle; null when there was none yet. */
   lastCycleAgeSeconds: number | null;
 }
@@ -88,7 +92,9 @@ async function handle(opts: MetricsServerOptions, req: IncomingMessage, res: Ser
     send(res, 200, opts.registry.contentType, req.method === 'HEAD' ? '' : body);
     return;
   }
-  const h = health(opts.lastSuccessAtMs(), (opts.now ?? Date.now)(), opts.staleAfterSeconds);
+  let h = health(opts.lastSuccessAtMs(), (opts.now ?? Date.now)(), opts.staleAfterSeconds);
+  const problem = opts.problem?.() ?? null;
+  if (problem !== null && h.status === 'ok') h = { status: 'unhealthy', problem, lastCycleAgeSeconds: h.lastCycleAgeSeconds };
   send(res, h.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(h)}\n`);
 }
 

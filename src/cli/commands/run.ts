@@ -9,6 +9,8 @@ import { takeHostLock } from '../host-lock.js';
 import { createLogger } from '../../daemon/log.js';
 import { Daemon } from '../../daemon/loop.js';
 import { metricsObserver } from '../../daemon/metrics-observer.js';
+import { hardeningObserver, observers } from '../../daemon/hardening-observer.js';
+import { createHardeningMetrics } from '../../metrics/hardening.js';
 import { createMetrics, healthStaleAfterSeconds, startMetricsServer, type MetricsServer } from '../../metrics/index.js';
 import { solve } from '../../../solver/solve.js';
 import { EXIT_BAD_INPUT, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from '../args.js';
@@ -61,7 +63,7 @@ export const command: Command = {
       solve,
       logger,
       stateDir,
-      observer: metricsObserver(metrics),
+      observer: observers(metricsObserver(metrics), hardeningObserver(createHardeningMetrics(registry))),
       reloadSettings: () => configFromFlags(values),
     });
     try {
@@ -85,6 +87,7 @@ export const command: Command = {
           lastSuccessAtMs: () => metrics.lastSuccessAtMs,
           // Healthy while cycles complete: stale after three missed cycles and a minute (libvirt down counts).
           staleAfterSeconds: healthStaleAfterSeconds(config.schedule),
+          problem: () => daemon.healthProblem(),
         });
         const a = server.address();
         logger.info(`metrics on http://${a.address}:${a.port}/metrics`);
