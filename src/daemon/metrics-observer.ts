@@ -46,12 +46,12 @@ export function metricsObserver(m: Metrics): CycleObserver {
       const d = r.decision;
       const s = r.sample;
       if (s) {
-        // Node CPU usage: the smoothed load of the vCPUs running there over the node's CPUs.
+        // Node VM load: the smoothed load of the vCPUs running there over the node's CPUs (not /proc/stat: VM load only).
         const load = new Map<number, number>();
         for (const vm of d?.problem.vms ?? []) vm.current?.vcpuNodes.forEach((n, i) => load.set(n, (load.get(n) ?? 0) + (vm.load[i] ?? 0)));
         updateNodes(
           m,
-          s.topology.nodes.map((n) => ({ node: n.id, cpuUsageRatio: n.cpus.length ? Math.min(1, (load.get(n.id) ?? 0) / n.cpus.length) : 0, freeMemoryBytes: n.freeMemoryMiB * 1024 * 1024 })),
+          s.topology.nodes.map((n) => ({ node: n.id, cpuUsageRatio: n.cpus.length ? (load.get(n.id) ?? 0) / n.cpus.length : 0, freeMemoryBytes: n.freeMemoryMiB * 1024 * 1024 })),
         );
       }
       if (!d || !s || !r.quality) return;
