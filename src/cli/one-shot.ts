@@ -15,6 +15,7 @@ import { solve } from '../../solver/solve.js';
 import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from './args.js';
 import { openHost } from './open-host.js';
 import { takeHostLock } from './host-lock.js';
+import { checkStateDir } from './state-dir.js';
 import { findInterrupted, readJournalTail, recoverInterrupted } from '../apply/recovery.js';
 import type { HostBackend } from '../host/backend.js';
 
@@ -73,6 +74,7 @@ export async function runOneShot(name: 'plan' | 'apply', argv: string[]): Promis
   const config: Config = configFromFlags(values);
   // apply changes the host: one numaplace per host, and a predecessor's half-done apply is undone first.
   const hostLock = name === 'apply' ? takeHostLock(values, config, 'apply') : null;
+  if (hostLock) checkStateDir(config.stateDir, 'stateDir');
   const backend = await openHost(values, config);
   try {
     if (hostLock) await recoverBeforeApply(backend, new FileJournal(config.stateDir));

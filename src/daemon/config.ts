@@ -5,7 +5,7 @@
  * deep-frozen. Unknown keys are errors, with the nearest known key suggested: a
  * misspelt key silently ignored would leave a daemon doing what the operator did not ask.
  */
-import { readFileSync } from 'node:fs';
+import { BoundedReadError, jsonDepthProblem, readBoundedText, READ_LIMITS } from '../host/read-bounded.js';
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import cron from 'node-cron';
@@ -361,6 +361,8 @@ function orList(items: string[]): string {
 }
 
 function unknownKeyProblem(path: string, siblings: string[], prefix: string): string {
+  // A key far longer than any real one: no suggestion (edit distance is quadratic), and not echoed whole.
+  if (path.length > 200) return `${JSON.stringify(path.slice(0, 60))}... (${path.length} characters): unknown key (see config/README.md for the keys)`;
   const key = lastSegment(path);
   const join = (k: string) => (prefix ? `${prefix}.${k}` : k);
   // A misspelling in the same group, then the same name in another group (a misplaced key).
@@ -457,10 +459,13 @@ export function loadConfig(path?: string): Config {
   if (path === undefined) return DEFAULT_CONFIG;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBoundedText(path, READ_LIMITS.config, 'configuration');
   } catch (e) {
+    if (e instanceof BoundedReadError) throw new ConfigError(path, [e.code ? readProblem(Object.assign(new Error(e.why), { code: e.code })) : e.why]);
     throw new ConfigError(path, [readProblem(e as NodeJS.ErrnoException)]);
   }
+  const deep = jsonDepthProblem(text);
+  if (deep) throw new ConfigError(path, [deep]);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new ConfigError(path, ['the file is empty, expected a JSON object such as {} (all defaults)']);
   let parsed: unknown;

@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { configFromFlags, DEFAULT_CONFIG, type Config } from '../../daemon/config.js';
 import { LockError } from '../../daemon/lock.js';
 import { takeHostLock } from '../host-lock.js';
+import { checkStateDir } from '../state-dir.js';
 import { createLogger } from '../../daemon/log.js';
 import { Daemon } from '../../daemon/loop.js';
 import { metricsObserver } from '../../daemon/metrics-observer.js';
@@ -52,6 +53,7 @@ export const command: Command = {
     // A temp state dir made for --simulate goes away with the daemon.
     const tempStateDir = values['state-dir'] === undefined && values.simulate !== undefined ? stateDir : null;
     const removeTemp = () => tempStateDir && rmSync(tempStateDir, { recursive: true, force: true });
+    checkStateDir(stateDir, values['state-dir'] !== undefined ? '--state-dir' : 'stateDir');
     const hostLock = takeHostLock(values, config, `run, state directory ${stateDir}`);
     const backend = await openHost(values, config);
     let server: MetricsServer | null = null;
