@@ -22,6 +22,7 @@ import type { FailedStep, Quality, Refusal, Step } from '../plan/steps.js';
 import type { Placement } from '../../solver/types.js';
 import { acquireLock, type Lock } from './lock.js';
 import { ChangeTracker } from './change-tracker.js';
+import { cronLogger } from './cron-logger.js';
 import { describeStep, type Logger } from './log.js';
 import { planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
 import { newLoadTracker, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
@@ -398,7 +399,7 @@ export class Daemon {
   }
 
   private schedule(): void {
-    this.task = cron.schedule(this.settings.schedule, () => this.tick());
+    this.task = cron.schedule(this.settings.schedule, () => this.tick(), { logger: cronLogger(this.logger) });
   }
 
   /** Lock, checkpoint, schedule, signals. Resolves once running; `done()` resolves after stop(). */
