@@ -61,26 +61,34 @@ export function acquireHostLock(uri: string, what: string, opts: { dir?: string;
   } catch (e) {
     throw new HostLockError(`cannot create the host lock directory ${dir}: ${(e as Error).message}; set NUMAPLACE_LOCK_DIR to a writable directory`);
   }
+  return flockFile(path, `pid ${process.pid}, ${what}, connect ${uri}\n`, (holder) =>
+    new HostLockError(`another numaplace manages ${uri} on this host (${holder || 'unknown process'}; lock ${path}); stop it first: one numaplace per libvirt host`),
+  opts.flockBinary);
+}
+
+/**
+ * An exclusive flock on `path` (created 0600), held by this process until release() or its end;
+ * `content` is written into the file for whoever is refused. `conflict(holder)` makes the error
+ * thrown when another process holds it (holder: the printable start of the file).
+ */
+export function flockFile(path: string, content: string, conflict: (holder: string) => Error, flockBinary = 'flock'): HostLock {
   let fd: number;
   try {
     fd = openSync(path, 'a+', 0o600);
   } catch (e) {
-    throw new HostLockError(`cannot open the host lock ${path}: ${(e as Error).message}`);
+    throw new HostLockError(`cannot open the lock ${path}: ${(e as Error).message}`);
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new HostLockError(`the host lock ${path} is not a regular file; remove it`);
-    const r = spawnSync(opts.flockBinary ?? 'flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(CONFLICT), '3'], {
+    if (!fstatSync(fd).isFile()) throw new HostLockError(`the lock ${path} is not a regular file; remove it`);
+    const r = spawnSync(flockBinary, ['--exclusive', '--nonblock', '--conflict-exit-code', String(CONFLICT), '3'], {
       stdio: ['ignore', 'ignore', 'pipe', fd],
       timeout: 10_000,
     });
-    if (r.error) throw new HostLockError(`cannot take the host lock ${path}: flock(1) from util-linux is needed (${r.error.message})`);
-    if (r.status === CONFLICT) {
-      const holder = readHolder(fd) || 'unknown process';
-      throw new HostLockError(`another numaplace manages ${uri} on this host (${holder}; lock ${path}); stop it first: one numaplace per libvirt host`);
-    }
-    if (r.status !== 0) throw new HostLockError(`cannot take the host lock ${path}: flock exited ${r.status ?? r.signal}: ${String(r.stderr).trim().split('\n')[0]}`);
+    if (r.error) throw new HostLockError(`cannot take the lock ${path}: flock(1) from util-linux is needed (${r.error.message})`);
+    if (r.status === CONFLICT) throw conflict(readHolder(fd));
+    if (r.status !== 0) throw new HostLockError(`cannot take the lock ${path}: flock exited ${r.status ?? r.signal}: ${String(r.stderr).trim().split('\n')[0]}`);
     ftruncateSync(fd, 0);
-    writeSync(fd, `pid ${process.pid}, ${what}, connect ${uri}\n`, 0);
+    writeSync(fd, content, 0);
   } catch (e) {
     closeSync(fd);
     throw e;

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireHostLock, HostLockError, hostLockPath } from '../../src/host/host-lock.js';
+import { acquireLock, LOCK_FILE, LockError } from '../../src/daemon/lock.js';
 import { waitFor } from '../helpers/wait.js';
 import { IDLE_VM, requireLibvirt, TEST_URI } from '../integration/libvirt-available.js';
 import { hardened, registerReport } from './counters.js';
@@ -77,6 +78,18 @@ describe('reliability: one numaplace per libvirt host (flock)', function () {
     a.release();
     b.release();
     hardened('host-lock', 5);
+  });
+
+  it('the state-dir lock is an flock too: a lock file naming an unrelated live pid (1) is no obstacle; a live holder is', () => {
+    const sd = join(dir, 'sd');
+    execFileSync('mkdir', ['-p', sd]);
+    writeFileSync(join(sd, LOCK_FILE), '1\n');
+    const l = acquireLock(sd);
+    expect(readFileSync(join(sd, LOCK_FILE), 'utf8')).to.equal(`${process.pid}\n`);
+    expect(() => acquireLock(sd)).to.throw(LockError, new RegExp(`another numaplace \\(pid ${process.pid}\\)`));
+    l.release();
+    acquireLock(sd).release();
+    hardened('host-lock', 3);
   });
 
   it('real libvirt: a second run (other state dir) exits 2 naming the holder; apply is refused; the lock goes with a SIGKILLed holder', async function () {
