@@ -125,14 +125,21 @@ export async function executePlan(backend: HostBackend, steps: readonly Step[], 
     opts.journal?.record({ vm, step, flags, result: r, ...(error !== undefined ? { error } : {}) });
     opts.onAction?.({ vm, step, result: r, ...(error !== undefined ? { error } : {}) });
   };
+  let journalDown = false;
   for (const [name, vmSteps] of byVm) {
-    if (opts.shouldStop?.()) {
+    if (journalDown || opts.shouldStop?.()) {
       result.notReached.push(name);
       continue;
     }
     const vm = sample.vms.find((v) => v.name === name);
     const intent = vmSteps.map((step) => ({ step, flags: flagsFor(step, vm, opts.persistConfig), undo: inverseStep(step, vm, sample) }));
     opts.journal?.record({ vm: name, uuid: vm?.uuid ?? null, begin: intent });
+    // No change without its record: a begin that could not be written stops applying (this VM and the rest).
+    if (opts.journal?.healthy?.() === false) {
+      journalDown = true;
+      result.notReached.push(name);
+      continue;
+    }
     const done: UndoableStep[] = [];
     let failure: { step: Step; error: string } | null = null;
     for (const one of intent) {

@@ -51,6 +51,8 @@ export type NewJournalEntry = WithoutAt<JournalEntry>;
 
 export interface Journal {
   record(entry: NewJournalEntry): void;
+  /** false after the last write failed: the executor then applies nothing more (no change without its record). */
+  healthy?(): boolean;
 }
 
 export const JOURNAL_FILE = 'journal.jsonl';
@@ -66,8 +68,12 @@ export class FileJournal implements Journal {
     this.path = join(stateDir, JOURNAL_FILE);
   }
 
-  /** Set after a write failed (reported once on stderr); applying goes on without the journal. */
+  /** Set after a write failed (reported once on stderr), cleared by the next good write. */
   lastError: Error | null = null;
+
+  healthy(): boolean {
+    return this.lastError === null;
+  }
 
   record(entry: NewJournalEntry): void {
     try {
@@ -80,9 +86,10 @@ export class FileJournal implements Journal {
         chmodSync(this.path, 0o600);
         this.created = true;
       }
+      this.lastError = null;
     } catch (e) {
-      // A journal that cannot be written must not stop a VM half-way through its steps.
-      if (!this.lastError) process.stderr.write(`numaplace: cannot write the journal ${this.path}: ${(e as Error).message}; continuing without it\n`);
+      // A VM already half-way through its steps finishes them; the executor starts no other VM.
+      if (!this.lastError) process.stderr.write(`numaplace: cannot write the journal ${this.path}: ${(e as Error).message}; no new VM is changed until it can be written\n`);
       this.lastError = e as Error;
     }
   }

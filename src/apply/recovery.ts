@@ -9,6 +9,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import type { HostBackend } from '../host/backend.js';
 import { undoSteps } from './executor.js';
+import { validateJournalEntry } from './journal-validate.js';
 import type { BeginEntry, Journal, JournalEntry, UndoableStep } from './journal.js';
 
 export interface InterruptedApply {
@@ -32,10 +33,18 @@ export interface RecoveryOutcome {
 /** Only the journal's tail is read: an interrupted apply is the last thing the dead process wrote. */
 export const RECOVERY_TAIL_BYTES = 4 * 1024 * 1024;
 
-/** The last `maxBytes` of the journal as entries; a torn or unreadable line is skipped. */
-export function readJournalTail(path: string, maxBytes = RECOVERY_TAIL_BYTES): JournalEntry[] {
+/**
+ * The last `maxBytes` of the journal as entries; a torn or unreadable line is skipped, and so is a
+ * malformed entry (journal-validate.ts), reported through `onBad` (1-based line in the tail read).
+ */
+export function readJournalTail(path: string, maxBytes = RECOVERY_TAIL_BYTES, onBad?: (line: number, problem: string) => void): JournalEntry[] {
   if (!existsSync(path)) return [];
-  const size = statSync(path).size;
+  const st = statSync(path);
+  if (!st.isFile()) {
+    onBad?.(0, 'the journal is not a regular file; not read');
+    return [];
+  }
+  const size = st.size;
   const start = Math.max(0, size - maxBytes);
   const buf = Buffer.alloc(size - start);
   const fd = openSync(path, 'r');
@@ -47,14 +56,20 @@ export function readJournalTail(path: string, maxBytes = RECOVERY_TAIL_BYTES): J
   const lines = buf.toString('utf8').split('\n');
   if (start > 0) lines.shift(); // starts mid-line
   const out: JournalEntry[] = [];
-  for (const line of lines) {
+  const last = lines.length - 1;
+  for (const [i, line] of lines.entries()) {
     if (!line.trim()) continue;
+    let parsed: unknown;
     try {
-      const e = JSON.parse(line) as JournalEntry;
-      if (e && typeof e === 'object' && typeof e.vm === 'string') out.push(e);
+      parsed = JSON.parse(line);
     } catch {
-      // the line being written when the process died
+      // The line being written when the process died (the last one) is expected; others are damage.
+      if (i !== last) onBad?.(i + 1, 'not JSON');
+      continue;
     }
+    const v = validateJournalEntry(parsed);
+    if ('entry' in v) out.push(v.entry);
+    else onBad?.(i + 1, v.problem);
   }
   return out;
 }

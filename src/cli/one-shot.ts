@@ -14,6 +14,10 @@ import type { PlanResult } from '../core/steps.js';
 import { solve } from '../../solver/index.js';
 import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from './args.js';
 import { openHost } from './open-host.js';
+import { takeHostLock } from './host-lock.js';
+import { checkStateDir } from './state-dir.js';
+import { findInterrupted, readJournalTail, recoverInterrupted } from '../apply/recovery.js';
+import type { HostBackend } from '../host/backend.js';
 
 export const ONE_SHOT_OPTIONS = { ...HOST_OPTIONS, json: { type: 'boolean' } } as const;
 
@@ -68,8 +72,12 @@ export async function runOneShot(name: 'plan' | 'apply', argv: string[]): Promis
     return EXIT_OK;
   }
   const config: Config = configFromFlags(values);
+  // apply changes the host: one numaplace per host, and a predecessor's half-done apply is undone first.
+  const hostLock = name === 'apply' ? takeHostLock(values, config, 'apply') : null;
+  if (hostLock) checkStateDir(config.stateDir, 'stateDir');
   const backend = await openHost(values, config);
   try {
+    if (hostLock) await recoverBeforeApply(backend, new FileJournal(config.stateDir));
     let tracker = newLoadTracker();
     tracker = trackLoads(tracker, await backend.sample(), config.load.windowCycles).state;
     if (backend.kind !== 'simulated') await new Promise((r) => setTimeout(r, WARMUP_MS));
@@ -88,5 +96,15 @@ export async function runOneShot(name: 'plan' | 'apply', argv: string[]): Promis
     return result.failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
   } finally {
     await backend.close();
+    hostLock?.release();
+  }
+}
+
+/** What `run` does at start: put back the VMs a killed numaplace left half-applied (journal in stateDir). */
+async function recoverBeforeApply(backend: HostBackend, journal: FileJournal): Promise<void> {
+  const interrupted = findInterrupted(readJournalTail(journal.path, undefined, (line, problem) => process.stderr.write(`numaplace apply: skipping a malformed journal entry (${journal.path}, line ${line} of its tail): ${problem}\n`)));
+  if (interrupted.length === 0) return;
+  for (const o of await recoverInterrupted(backend, interrupted, journal)) {
+    process.stderr.write(`numaplace apply: interrupted apply of ${JSON.stringify(o.vm)} (began ${o.at}): ${o.result}, ${o.undone} step(s) undone${o.problems.length ? `; ${o.problems.join('; ')}` : ''}\n`);
   }
 }

@@ -102,12 +102,13 @@ function rangeSchema(type: 'number' | 'integer', r: Range): JsonSchema {
 
 function num(r: Range): Check<number> {
   const allowed = rangeText('a number', r);
-  return checked(rangeSchema('number', r), (v) => (typeof v === 'number' && Number.isFinite(v) && inRange(v, r) ? v : bad(v, allowed)));
+  // -0 is stored as 0: it prints as 0, and a reload must compare equal to what was stored.
+  return checked(rangeSchema('number', r), (v) => (typeof v === 'number' && Number.isFinite(v) && inRange(v, r) ? v + 0 : bad(v, allowed)));
 }
 
 function int(r: Range): Check<number> {
   const allowed = rangeText('an integer', r);
-  return checked(rangeSchema('integer', r), (v) => (typeof v === 'number' && Number.isSafeInteger(v) && inRange(v, r) ? v : bad(v, allowed)));
+  return checked(rangeSchema('integer', r), (v) => (typeof v === 'number' && Number.isSafeInteger(v) && inRange(v, r) ? v + 0 : bad(v, allowed)));
 }
 
 /** A cpuset in libvirt syntax, "" allowed; stored in canonical form. */
@@ -437,7 +438,7 @@ export const CONFIG_TABLE = {
     check: oneOf<LogFormat>('text', 'json'),
     allowed: "`\"text\"` or `\"json\"`",
     reload: 'restart',
-    doc: "`json`: one JSON object per line (for journald/Loki parsers).",
+    doc: "`json`: one JSON object per line (for journald/Loki parsers); node-cron's own warnings go through the same logger (`source=node-cron`). In both formats control and format characters (CR, ESC, U+202E) in VM names and messages are escaped (`\\r`, `\\u202e`). Under systemd (JOURNAL_STREAM set) each line starts with its syslog priority (`<3>` error .. `<7>` debug) for journald.",
   }),
   "log.level": key({
     section: "Metrics and logs",

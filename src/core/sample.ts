@@ -85,4 +85,6 @@ export interface HostSample {
   vms: VmSample[];
   /** VMs the backend could not read this cycle (vanished mid-cycle, unreadable output): left out of `vms`. */
   skipped?: { vm: string; error: Error }[];
+  /** Things the backend could not read that do not stop the cycle, each said once (e.g. a numa_maps read refused). */
+  warnings?: string[];
 }

@@ -5,9 +5,10 @@
  * deep-frozen. Unknown keys are errors, with the nearest known key suggested: a
  * misspelt key silently ignored would leave a daemon doing what the operator did not ask.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { editDistance, isClose } from '../core/did-you-mean.js';
 import { CONFIG_TABLE, configKeys, CROSS_CHECKS, DEFAULT_CONFIG, deepFreeze, showValue, ValueProblem, type Config, type ConfigKey } from '../core/config-table.js';
+import { BoundedReadError, jsonDepthProblem, readBoundedText, READ_LIMITS } from '../host/read-bounded.js';
 
 export { configKeys, DEFAULT_CONFIG, deepFreeze, restartKeysChanged, showValue, type Config, type LogFormat, type LogLevel, type Mode } from '../core/config-table.js';
 
@@ -49,6 +50,8 @@ function orList(items: string[]): string {
 }
 
 function unknownKeyProblem(path: string, siblings: string[], prefix: string): string {
+  // A key far longer than any real one: no suggestion (edit distance is quadratic), and not echoed whole.
+  if (path.length > 200) return `${JSON.stringify(path.slice(0, 60))}... (${path.length} characters): unknown key (see config/README.md for the keys)`;
   const key = lastSegment(path);
   const join = (k: string) => (prefix ? `${prefix}.${k}` : k);
   // A misspelling in the same group, then the same name in another group (a misplaced key).
@@ -147,10 +150,13 @@ export function loadConfig(path?: string): Config {
   if (path === undefined) return DEFAULT_CONFIG;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBoundedText(path, READ_LIMITS.config, 'configuration');
   } catch (e) {
+    if (e instanceof BoundedReadError) throw new ConfigError(path, [e.code ? readProblem(Object.assign(new Error(e.why), { code: e.code })) : e.why]);
     throw new ConfigError(path, [readProblem(e as NodeJS.ErrnoException)]);
   }
+  const deep = jsonDepthProblem(text);
+  if (deep) throw new ConfigError(path, [deep]);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new ConfigError(path, ['the file is empty, expected a JSON object such as {} (all defaults)']);
   let parsed: unknown;

@@ -32,9 +32,14 @@ export function describeStep(s: Step): string {
   }
 }
 
+/** Control and format characters (CR, ESC, U+202E right-to-left override, ...) never reach a log raw. */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+const escapeUnsafe = (s: string) => s.replace(UNSAFE, (c) => [...Array(c.length).keys()].map((i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
+
 function textValue(v: unknown): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s);
+  if (s === undefined) return 'undefined';
+  return /^[^\s"=\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u.test(s) ? s : escapeUnsafe(JSON.stringify(s));
 }
 
 /** syslog priorities (sd-daemon(3)): journald reads a leading "<N>" as the line's PRIORITY. */
@@ -54,9 +59,10 @@ export function createLogger(opts: { format: 'text' | 'json'; level: Level; writ
     if (RANK[level] < RANK[opts.level]) return;
     const time = now().toISOString();
     if (opts.format === 'json') {
-      write(JSON.stringify({ time, level, msg, ...fields }), level);
+      write(escapeUnsafe(JSON.stringify({ time, level, msg, ...fields })), level);
       return;
     }
+    msg = escapeUnsafe(msg);
     const extra = Object.entries(fields)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${textValue(v)}`)

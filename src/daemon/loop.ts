@@ -12,6 +12,7 @@
 import cron from 'node-cron';
 import { executePlan, type ActionEvent, type ExecuteResult } from '../apply/executor.js';
 import { FileJournal, type Journal } from '../apply/journal.js';
+import { journalWriteProblem } from '../apply/journal-probe.js';
 import { findInterrupted, readJournalTail, recoverInterrupted, type InterruptedApply, type RecoveryOutcome } from '../apply/recovery.js';
 import type { HostBackend } from '../host/backend.js';
 import type { HostSample } from '../core/sample.js';
@@ -21,6 +22,8 @@ import type { FailedStep, Quality, Refusal, Step } from '../core/steps.js';
 import type { Placement } from '../../solver/index.js';
 import { keepRunningValues, restartKeysChanged } from '../core/config-table.js';
 import { acquireLock, type Lock } from './lock.js';
+import { ChangeTracker } from './change-tracker.js';
+import { cronLogger } from './cron-logger.js';
 import { describeStep, type Logger } from './log.js';
 import { planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
 import { newLoadTracker, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
@@ -117,6 +120,13 @@ export class Daemon {
   private finished: Promise<void> | null = null;
   private resolveFinished: (() => void) | null = null;
   private readonly now: () => number;
+  /** Set while the journal cannot be written (nothing is applied meanwhile). */
+  journalProblem: string | null = null;
+  /** Times the journal was found unwritable (a probe or a write failed). */
+  journalFailures = 0;
+  checkpointProblem: string | null = null;
+  private readonly advice = new ChangeTracker<{ s: Step; gain: number | undefined }>();
+  private readonly unreadable = new ChangeTracker<string>();
 
   constructor(private readonly opts: DaemonOptions) {
     this.settings = opts.settings;
@@ -218,6 +228,7 @@ export class Daemon {
       this.logger.error('cannot sample the host; backing off', { error, retryInMs: this.backoffDelayMs });
       return this.finish(this.report({ outcome: 'host-error', startedAtMs, error }));
     }
+    this.logUnreadable(sample);
     if (this.backoffDelayMs > 0) {
       this.logger.info('host reachable again; resuming');
       this.backoffDelayMs = 0;
@@ -241,7 +252,11 @@ export class Daemon {
       for (const l of cp.hotplug.log) this.logger.log(l.level, l.message, l.fields);
       for (const d of out.deferred) this.logger.debug('move waits', { vm: d.vm, why: d.reason });
       let exec: ExecuteResult | null = null;
-      if (settings.mode === 'apply' && cp.steps.length > 0) {
+      // No change without its journal record: while the state directory cannot be written nothing is
+      // applied, and the cycle counts as executed with nothing done (hot-plugs are decided again).
+      const journalDown = settings.mode === 'apply' && (cp.steps.length > 0 || this.journalProblem !== null) && !this.journalWritable();
+      if (journalDown && cp.steps.length > 0) exec = { applied: [], failed: [], refusedSteps: [], refused: [], succeededVms: [], failedVms: [], notReached: [...new Set(cp.steps.map((s) => s.vm))] };
+      else if (settings.mode === 'apply' && cp.steps.length > 0) {
         exec = await executePlan(this.backend, cp.steps, sample, {
           persistConfig: settings.persistConfig,
           journal: this.journal,
@@ -250,8 +265,9 @@ export class Daemon {
         });
         this.counters.stepsApplied += exec.applied.length;
         this.counters.stepsFailed += exec.failed.length;
+        if (this.journal?.healthy?.() === false) this.journalWritable(`cannot write the journal: ${(this.journal as FileJournal).lastError?.message}; nothing more is applied until it can be written`);
       } else if (settings.mode === 'advisory') {
-        cp.steps.forEach((s, i) => this.logger.info(`advice: ${describeStep(s)}`, { vm: s.vm, step: s.kind, gain: round(cp.gains[i]), result: 'not applied (advisory mode)' }));
+        this.logAdvice(cp.steps, cp.gains);
       }
       this.state = commitCycle(this.state, { decision: cp, executed: exec, listed: listedVms(sample) }, settings);
       this.checkpoint();
@@ -313,6 +329,25 @@ export class Daemon {
     }
   }
 
+  /** Advisory mode: a step is logged when it first appears (and when it goes), not every cycle. */
+  private logAdvice(steps: readonly Step[], gains: readonly number[]): void {
+    const changes = this.advice.update(new Map(steps.map((s, i) => [JSON.stringify(s), { s, gain: gains[i] }])), () => '');
+    for (const [, { s, gain }] of changes.added) this.logger.info(`advice: ${describeStep(s)}`, { vm: s.vm, step: s.kind, gain: round(gain), result: 'not applied (advisory mode)' });
+    for (const k of changes.removed) {
+      const s = JSON.parse(k) as Step;
+      this.logger.info(`advice withdrawn: ${describeStep(s)}`, { vm: s.vm, step: s.kind });
+    }
+    if (steps.length && !changes.added.length) this.logger.debug('advice unchanged', { steps: steps.length });
+  }
+
+  /** VMs the host listed but could not be read: left out of the cycle (the others go on); said when it starts and ends. */
+  private logUnreadable(sample: HostSample): void {
+    for (const w of sample.warnings ?? []) this.logger.warn(w);
+    const changes = this.unreadable.update(new Map((sample.skipped ?? []).map((x) => [x.vm, x.error.message])), (m) => m);
+    for (const [vm, error] of [...changes.added, ...changes.changed]) this.logger.warn('VM left out: it cannot be read; the other VMs are managed as usual', { vm, error });
+    for (const vm of changes.removed) this.logger.info('VM readable again (or gone)', { vm });
+  }
+
   private logAction(a: ActionEvent): void {
     const level = a.result === 'applied' || a.result === 'rolled-back' ? 'info' : a.result === 'refused' ? 'warn' : 'error';
     this.logger.log(level, describeStep(a.step), { vm: a.vm, step: a.step.kind, result: a.result, error: a.error });
@@ -322,9 +357,30 @@ export class Daemon {
     if (!this.opts.stateDir) return;
     try {
       saveState(this.opts.stateDir, this.state);
+      this.checkpointProblem = null;
     } catch (e) {
+      this.checkpointProblem = `cannot write the checkpoint in ${this.opts.stateDir}: ${(e as Error).message}`;
       this.logger.error('cannot write the checkpoint', { dir: this.opts.stateDir, error: (e as Error).message });
     }
+  }
+
+  /**
+   * Applying needs a writable journal (no change without its record). Probes the state directory
+   * (or takes `failure` from a write that just failed); says so when it starts and when it ends.
+   */
+  private journalWritable(failure?: string): boolean {
+    if (!this.opts.stateDir) return true;
+    const problem = failure ?? journalWriteProblem(this.opts.stateDir);
+    if (problem && this.journalProblem === null) this.logger.error('applying stopped: the journal cannot be written', { dir: this.opts.stateDir, error: problem });
+    if (problem) this.journalFailures++;
+    if (!problem && this.journalProblem !== null) this.logger.info('the journal can be written again; applying resumes', { dir: this.opts.stateDir });
+    this.journalProblem = problem;
+    return problem === null;
+  }
+
+  /** What makes the daemon unhealthy though cycles complete (state directory not writable), or null. */
+  healthProblem(): string | null {
+    return this.journalProblem ?? this.checkpointProblem;
   }
 
   /** Replace the settings (SIGHUP). The schedule is re-armed when it changed. */
@@ -356,7 +412,7 @@ export class Daemon {
   }
 
   private schedule(): void {
-    this.task = cron.schedule(this.settings.schedule, () => this.tick());
+    this.task = cron.schedule(this.settings.schedule, () => this.tick(), { logger: cronLogger(this.logger) });
   }
 
   /** Lock, checkpoint, schedule, signals. Resolves once running; `done()` resolves after stop(). */
@@ -366,7 +422,10 @@ export class Daemon {
       const loaded = loadState(this.opts.stateDir);
       if (loaded.problem) this.logger.error(loaded.problem);
       this.state = loaded.state;
-      if (this.journal instanceof FileJournal) this.interrupted = findInterrupted(readJournalTail(this.journal.path));
+      if (this.journal instanceof FileJournal) {
+        const path = this.journal.path;
+        this.interrupted = findInterrupted(readJournalTail(path, undefined, (line, problem) => this.logger.warn('skipping a malformed journal entry', { file: path, line, problem })));
+      }
       if (this.interrupted.length) {
         this.logger.warn('the last run stopped in the middle of applying; those VMs go back to their old settings first', { vms: this.interrupted.map((i) => i.vm).join(',') });
       }

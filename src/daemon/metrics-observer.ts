@@ -47,14 +47,15 @@ export function metricsObserver(m: Metrics): CycleObserver {
       const d = r.decision;
       const s = r.sample;
       if (s) {
-        // Node CPU usage: the smoothed load of the vCPUs running there over the CPUs VMs may use
-        // there (online, not reserved): the capacity the planner and hot-plug count.
+        // Node VM load: the smoothed load of the vCPUs running there over the CPUs VMs may use there
+        // (online, not reserved: the capacity the planner and hot-plug count). VM load only, not
+        // /proc/stat, and not capped: above 1 the node's VMs want more than it has.
         const view = hostView(s.topology, daemon.settings);
         const load = new Map<number, number>();
         for (const vm of d?.problem.vms ?? []) vm.current?.vcpuNodes.forEach((n, i) => load.set(n, (load.get(n) ?? 0) + (vm.load[i] ?? 0)));
         updateNodes(
           m,
-          s.topology.nodes.map((n) => ({ node: n.id, cpuUsageRatio: view.usableCpus(n.id) ? Math.min(1, (load.get(n.id) ?? 0) / view.usableCpus(n.id)) : 0, freeMemoryBytes: n.freeMemoryMiB * 1024 * 1024 })),
+          s.topology.nodes.map((n) => ({ node: n.id, cpuUsageRatio: view.usableCpus(n.id) ? (load.get(n.id) ?? 0) / view.usableCpus(n.id) : 0, freeMemoryBytes: n.freeMemoryMiB * 1024 * 1024 })),
         );
       }
       if (!d || !s || !r.quality) return;

@@ -5,7 +5,8 @@
  * cannot be read is reported, set aside as `state.json.corrupt-TIMESTAMP`, and the daemon starts
  * fresh: a bad file never becomes a crash loop.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { BoundedReadError, parseJsonBounded, readBoundedText, READ_LIMITS } from '../host/read-bounded.js';
 import { join } from 'node:path';
 import { isChurnState, newChurnState, type ChurnState } from '../plan/churn.js';
 import type { Step } from '../core/steps.js';
@@ -78,14 +79,14 @@ export function loadState(dir: string, now: Date = new Date()): LoadedState {
   if (!existsSync(path)) return { state: freshState() };
   let why: string;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    const parsed: unknown = parseJsonBounded(path, readBoundedText(path, READ_LIMITS.state, 'checkpoint'));
     if (validState(parsed)) {
       const o = parsed as DaemonState & { hotplug?: unknown };
       return { state: { ...o, hotplug: o.hotplug === undefined ? emptyHotplugState() : parseHotplugState(o.hotplug) } };
     }
     why = `it is not a version-${STATE_VERSION} numaplace checkpoint`;
   } catch (e) {
-    why = (e as Error).message;
+    why = e instanceof BoundedReadError ? e.why : (e as Error).message.split('\n')[0].slice(0, 200);
   }
   const aside = `${path}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
   renameSync(path, aside);

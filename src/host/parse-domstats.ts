@@ -33,7 +33,8 @@ export interface DomainStats {
   fields: Map<string, string>;
 }
 
-const HEADER = /^Domain: '(.*)'$/;
+// [^] not `.`: a name may hold a carriage return or other line terminators (libvirt accepts them).
+const HEADER = /^Domain: '([^]*)'$/;
 const FIELD = /^\s+([A-Za-z0-9_.-]+)=(.*)$/;
 
 function num(d: DomainStats, key: string): number | undefined {
@@ -41,6 +42,39 @@ function num(d: DomainStats, key: string): number | undefined {
   if (v === undefined) return undefined;
   if (!/^-?\d+(\.\d+)?$/.test(v)) throw new VirshOutputError(`domstats of ${JSON.stringify(d.name)}`, `${key}=${JSON.stringify(v)} is not a number`);
   return Number(v);
+}
+
+/** A domain whose stats could not be read, and why (the others are still good). */
+export interface BadDomainStats {
+  name: string;
+  error: VirshOutputError;
+}
+
+/**
+ * parseDomstats for a whole host: a domain whose block cannot be read (an odd name, a field that is
+ * not a number) is returned in `bad` and the others are parsed, so one odd VM never stops the rest.
+ * Throws only when the output as a whole is not domstats output (a stray line before any header).
+ */
+export function parseDomstatsPerDomain(text: string): { stats: DomainStats[]; bad: BadDomainStats[] } {
+  const stats: DomainStats[] = [];
+  const bad: BadDomainStats[] = [];
+  // Split at header lines; each block is parsed alone.
+  const blocks: string[][] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('Domain: ')) blocks.push([line]);
+    else if (blocks.length) blocks[blocks.length - 1].push(line);
+    else if (line.trim() !== '') throw new VirshOutputError('domstats output', 'a line that is neither "Domain: \'NAME\'" nor an indented key=value', line);
+  }
+  for (const b of blocks) {
+    try {
+      stats.push(...parseDomstats(b.join('\n')));
+    } catch (e) {
+      if (!(e instanceof VirshOutputError)) throw e;
+      const h = /^Domain: '?([^]*?)'?$/.exec(b[0]);
+      bad.push({ name: h ? h[1] : b[0], error: e });
+    }
+  }
+  return { stats, bad };
 }
 
 export function parseDomstats(text: string): DomainStats[] {

@@ -159,12 +159,16 @@ export function parseDomjobinfo(text: string): string | undefined {
 
 /** `list --all --uuid --name`: "UUID NAME" per line (the name may contain blanks). */
 export function parseUuidNameList(text: string): { uuid: string; name: string }[] {
-  // Not trimmed: a name may end in blanks, and it must match domstats' verbatim name.
-  return text.split('\n').filter((l) => l !== '').map((line) => {
-    const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) (.+)$/.exec(line);
-    if (!m) throw new VirshOutputError('virsh list --uuid --name', 'a line that is not "UUID NAME"', line);
-    return { uuid: m[1], name: m[2] };
-  });
+  // Not trimmed: a name may end in blanks, and it must match domstats' verbatim name. A name may
+  // also hold a newline (libvirt keeps one): a line that is not "UUID NAME" continues the name above.
+  const out: { uuid: string; name: string }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) ([^]+)$/.exec(line);
+    if (m) out.push({ uuid: m[1], name: m[2] });
+    else if (out.length && line !== '') out[out.length - 1].name += `\n${line}`;
+    else if (line !== '') throw new VirshOutputError('virsh list --uuid --name', 'a line that is not "UUID NAME"', line);
+  }
+  return out;
 }
 
 /** `list --all --persistent --uuid`: one UUID per line. */

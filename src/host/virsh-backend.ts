@@ -27,7 +27,7 @@ import { parseDomainXml, type DomainXmlInfo } from './parse-domain-xml.js';
 import { SHARES_MAX, SHARES_MIN } from '../core/shares.js';
 import { parseGuestVcpus } from './parse-guest-vcpus.js';
 import { dimmXml } from './dimm-xml.js';
-import { parseDomstats, type DomainStats } from './parse-domstats.js';
+import { parseDomstatsPerDomain, type DomainStats } from './parse-domstats.js';
 import {
   parseDomjobinfo, parseEmulatorpin, parseNumatune, parseSchedinfo, parseUuidList, parseUuidNameList, parseVcpuinfo, parseVcpupin,
 } from './parse-listings.js';
@@ -176,12 +176,12 @@ export class VirshBackend implements HostBackend {
     if (first.stderr.trim() !== '') throw new VirshError(['domstats', '...(sampling batch)'], undefined, first.stderr);
     const [domstatsText, namesText, persistentText, ...freecells] = first.sections;
     const topology = this.topologyFrom(caps, freecells, first.stderr);
-    const stats = parseDomstats(domstatsText);
+    const { stats, bad } = parseDomstatsPerDomain(domstatsText);
     const uuidOf = new Map(parseUuidNameList(namesText).map((x) => [x.name, x.uuid]));
     const persistent = new Set(parseUuidList(persistentText));
 
     // --- batch 2: per-VM live queries and the XML that is not cached.
-    const skipped: SkippedVm[] = [];
+    const skipped: SkippedVm[] = bad.map((b) => ({ vm: b.name, error: b.error }));
     const now = performance.now();
     interface Pending { stats: DomainStats; uuid: string; active: boolean; key: string; at: Partial<Record<Query, number>> }
     const pending: Pending[] = [];
@@ -250,7 +250,9 @@ export class VirshBackend implements HostBackend {
       }
     }
     for (const name of [...this.xmlCache.keys()]) if (!seen.has(name)) this.xmlCache.delete(name);
-    return { atMs, topology, vms, skipped };
+    const warnings = this.warnings;
+    this.warnings = [];
+    return { atMs, topology, vms, skipped, ...(warnings.length ? { warnings } : {}) };
   }
 
   private async vmSample(
@@ -321,17 +323,37 @@ export class VirshBackend implements HostBackend {
     };
   }
 
-  /** MiB per host node from numa_maps; undefined when the pid file or numa_maps cannot be read. */
+  /**
+   * MiB per host node from numa_maps; undefined when the pid file or numa_maps cannot be read. A
+   * read that fails for another reason than the process being gone (EACCES without CAP_SYS_PTRACE:
+   * QEMU runs as another user) is counted in `numaMapsErrors` and warned about once per VM process.
+   */
   private async memoryByNode(name: string): Promise<Record<string, number> | undefined> {
+    let pid: number | undefined;
     try {
-      const pid = await readQemuPid(this.pidDir, name);
+      pid = await readQemuPid(this.pidDir, name);
       if (pid === undefined) return undefined;
       return parseNumaMaps(await readFile(join(this.procDir, String(pid), 'numa_maps'), 'utf8'));
     } catch (e) {
       if (e instanceof VirshOutputError) throw e;
-      return undefined; // not local, no permission, or the VM stopped meanwhile
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ESRCH') return undefined; // the VM stopped meanwhile
+      this.numaMapsErrors++;
+      const key = `${name}\0${pid}`;
+      if (!this.numaMapsWarned.has(key)) {
+        this.numaMapsWarned.add(key);
+        const hint = code === 'EACCES' || code === 'EPERM' ? ': reading another user\'s numa_maps needs CAP_SYS_PTRACE (deploy/numaplace.service grants it)' : '';
+        this.warnings.push(`cannot read ${join(this.procDir, String(pid), 'numa_maps')} of VM ${JSON.stringify(name)} (${code ?? (e as Error).message}); its memory placement is unknown${hint}`);
+      }
+      return undefined;
     }
   }
+
+  /** Failed numa_maps reads so far (numaplace_numa_maps_read_errors_total). */
+  numaMapsErrors = 0;
+  private readonly numaMapsWarned = new Set<string>();
+  /** Said once, handed to the daemon with the next sample. */
+  private warnings: string[] = [];
 
   // ------------------------------------------------------------------------------------------
   // Actions. Each validates what it can before calling virsh, then maps libvirt's refusal to a

@@ -122,7 +122,7 @@ export function createMetrics(registry: Registry, opts: CreateMetricsOptions = {
 
   const m: Metrics = {
     registry,
-    nodeCpuUsage: gauge('numaplace_node_cpu_usage_ratio', 'Busy fraction of the host NUMA node\'s CPUs (0..1).', ['node']),
+    nodeCpuUsage: gauge('numaplace_node_vm_load_ratio', 'Summed vCPU load of the VMs numaplace sees on the node over its CPUs: VM load only, not the host\'s own processes (> 1 = asked for more than it has).', ['node']),
     nodeMemoryFree: gauge('numaplace_node_memory_free_bytes', 'Free memory of the host NUMA node.', ['node']),
     vmLoad: gauge('numaplace_vm_load', 'Sum of the VM\'s vCPU busy fractions (CPUs worth of busy time), as placed.', ['vm']),
     vmVcpus: gauge('numaplace_vm_vcpus', 'Online vCPUs of the VM (as libvirt sees them).', ['vm']),

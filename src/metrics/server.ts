@@ -20,6 +20,12 @@ export interface MetricsServerOptions {
   staleAfterSeconds: number;
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
+  /** Open connections at most (more are refused at accept); default METRICS_MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** A connection that sends no complete request within this is closed; default METRICS_IDLE_TIMEOUT_MS. */
+  idleTimeoutMs?: number;
+  /** A condition that makes the daemon unhealthy though cycles complete (e.g. the journal cannot be written), or null. */
+  problem?: () => string | null;
 }
 
 export interface MetricsServer {
@@ -31,7 +37,9 @@ export interface MetricsServer {
 }
 
 export interface Health {
-  status: 'ok' | 'stale';
+  status: 'ok' | 'stale' | 'unhealthy';
+  /** With status unhealthy: what is wrong. */
+  problem?: string;
   /** Seconds since the last successful cycle; null when there was none yet. */
   lastCycleAgeSeconds: number | null;
 }
@@ -88,20 +96,34 @@ async function handle(opts: MetricsServerOptions, req: IncomingMessage, res: Ser
     send(res, 200, opts.registry.contentType, req.method === 'HEAD' ? '' : body);
     return;
   }
-  const h = health(opts.lastSuccessAtMs(), (opts.now ?? Date.now)(), opts.staleAfterSeconds);
+  let h = health(opts.lastSuccessAtMs(), (opts.now ?? Date.now)(), opts.staleAfterSeconds);
+  const problem = opts.problem?.() ?? null;
+  if (problem !== null && h.status === 'ok') h = { status: 'unhealthy', problem, lastCycleAgeSeconds: h.lastCycleAgeSeconds };
   send(res, h.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(h)}\n`);
 }
 
+/** A scraper and a health check need a handful; idle sockets beyond this are refused, not kept. */
+export const METRICS_MAX_CONNECTIONS = 64;
+export const METRICS_IDLE_TIMEOUT_MS = 10_000;
+
 /** Start listening; resolves once bound (rejects with the listen error, e.g. EADDRINUSE). */
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
-  const server = createServer((req, res) => {
+  const idleMs = opts.idleTimeoutMs ?? METRICS_IDLE_TIMEOUT_MS;
+  // Timeouts are checked every connectionsCheckingInterval: a fraction of the idle limit.
+  const server = createServer({ connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(idleMs / 2))) }, (req, res) => {
     handle(opts, req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${(e as Error).message}\n`);
       else res.destroy();
     });
   });
   // A scraper that holds a connection open must not keep shutdown waiting.
-  server.keepAliveTimeout = 5000;
+  server.keepAliveTimeout = Math.min(5000, idleMs);
+  // Bounded: a client that opens sockets and sends nothing (or dribbles) is cut off, and at most
+  // maxConnections are open at once, whatever a local process does.
+  server.maxConnections = opts.maxConnections ?? METRICS_MAX_CONNECTIONS;
+  server.headersTimeout = idleMs;
+  server.requestTimeout = idleMs;
+  server.setTimeout(idleMs, (socket) => socket.destroy());
   const address = opts.address ?? '127.0.0.1';
   const port = opts.port ?? 9464;
   await new Promise<void>((resolve, reject) => {

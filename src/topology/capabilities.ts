@@ -47,7 +47,22 @@ function asObject(node: unknown): XmlNode {
   return node && typeof node === 'object' ? (node as XmlNode) : {};
 }
 
+/** Linux's largest node count (MAX_NUMNODES with NODES_SHIFT 10) and a CPU count far above any host. */
+export const MAX_CAPABILITY_CELLS = 1024;
+export const MAX_CAPABILITY_CPUS = 65536;
+
+function countUpTo(xml: string, re: RegExp, max: number): number {
+  let n = 0;
+  re.lastIndex = 0;
+  while (re.exec(xml) && n <= max) n++;
+  return n;
+}
+
 function parseDocument(xml: string): XmlNode {
+  // virsh capabilities never has a DOCTYPE: one here is hostile or not libvirt's (no entity is expanded, none fetched).
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new TopologyError('capabilities XML has a <!DOCTYPE> or <!ENTITY> declaration, which virsh capabilities never prints; refused (entities are not expanded)');
+  if (countUpTo(xml, /<cell[\s>]/g, MAX_CAPABILITY_CELLS) > MAX_CAPABILITY_CELLS) throw new TopologyError(`capabilities XML has more than ${MAX_CAPABILITY_CELLS} NUMA cells (Linux supports at most ${MAX_CAPABILITY_CELLS}); refused`);
+  if (countUpTo(xml, /<cpu\s/g, MAX_CAPABILITY_CPUS) > MAX_CAPABILITY_CPUS) throw new TopologyError(`capabilities XML has more than ${MAX_CAPABILITY_CPUS} CPUs; refused`);
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
     const { code, msg, line, col } = valid.err;

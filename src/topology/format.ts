@@ -54,7 +54,7 @@ function cpuSummary(t: HostTopology): string | undefined {
   if (known.length === 0) return undefined;
   const sockets = new Set(known.map((c) => c.socket));
   const dies = Math.max(...[...sockets].map((s) => new Set(known.filter((c) => c.socket === s).map((c) => c.die)).size));
-  const threads = Math.max(...known.map((c) => c.siblings.length));
+  const threads = known.reduce((m, c) => Math.max(m, c.siblings.length), -Infinity);
   return `${plural(sockets.size, 'socket')}, ${plural(dies, 'die')} per socket, up to ${plural(threads, 'thread')} per core`;
 }
 
@@ -74,7 +74,10 @@ export function formatTopologyText(t: HostTopology): string {
     out.push(`node ${n.id} free: ${n.freeMemoryMiB} MiB`);
   }
   out.push('node distances:');
-  const width = Math.max(3, ...ids.map((i) => String(i).length), ...t.nodes.flatMap((n) => Object.values(n.distances).map((d) => String(d).length)));
+  // A loop, not Math.max(...): N nodes give N^2 distances, past the engine's argument limit at ~500 nodes.
+  let width = 3;
+  for (const i of ids) width = Math.max(width, String(i).length);
+  for (const n of t.nodes) for (const d of Object.values(n.distances)) width = Math.max(width, String(d).length);
   const cell = (s: string | number) => String(s).padStart(width + 1);
   out.push(`node${ids.map(cell).join('')}`);
   for (const n of t.nodes) out.push(`${`${n.id}:`.padStart(4)}${ids.map((j) => cell(n.distances[String(j)])).join('')}`);

@@ -86,7 +86,7 @@ describe('CLI on the simulated host', function () {
     const d = daemon(['--simulate', 'steady-4x16', '--config', cfg, '--state-dir', state]);
     await d.until(/pin vCPU \d+ to .* result=applied/);
     const second = cli(['run', '--simulate', 'steady-4x16', '--config', cfg, '--state-dir', state]);
-    expect(second.code).to.equal(1);
+    expect(second.code).to.equal(2);
     expect(second.stderr).to.match(/another numaplace \(pid \d+\) is running/);
     d.child.kill('SIGTERM');
     expect(await d.exited).to.equal(0);

@@ -16,6 +16,9 @@ export const counters = {
   soakCycles: 0,
   soakHeapTrendMiBPer10kCycles: null as number | null,
   securityChecks: 0,
+  /** Hostile or broken input and host conditions (issue 12): each case checked once. */
+  hardeningChecks: 0,
+  perHardening: {} as Record<string, number>,
   perFault: {} as Record<string, string>,
   perParser: {} as Record<string, number>,
 };
@@ -34,7 +37,13 @@ export function registerReport(): void {
     console.log(`\n  reliability report${file ? ` (${file})` : ''}:`);
     console.log(`    faults injected ${counters.faultsInjected}, survived ${counters.faultsSurvived}`);
     console.log(`    fuzz inputs tried ${counters.fuzzInputs} (parsed ${counters.fuzzParsed}, typed errors ${counters.fuzzTypedErrors})`);
-    console.log(`    invariant checks ${counters.invariantChecks}, security checks ${counters.securityChecks}`);
+    console.log(`    invariant checks ${counters.invariantChecks}, security checks ${counters.securityChecks}, hardening checks ${counters.hardeningChecks}`);
     console.log(`    soak cycles ${counters.soakCycles}, live heap (post-GC) trend ${counters.soakHeapTrendMiBPer10kCycles?.toFixed(3) ?? 'n/a'} MiB/10k cycles`);
   });
+}
+
+/** Count one hardening case under `area` (e.g. "host-lock", "journal"). */
+export function hardened(area: string, n = 1): void {
+  counters.hardeningChecks += n;
+  counters.perHardening[area] = (counters.perHardening[area] ?? 0) + n;
 }

@@ -377,6 +377,11 @@ describe('config', () => {
       );
     });
 
+    it('-0 is stored as 0 (found by the property test below)', () => {
+      expect(Object.is(parseConfig({ solver: { memoryMoveCostPerGiB: -0 } }).solver.memoryMoveCostPerGiB, 0)).to.equal(true);
+      expect(Object.is(parseConfig({ churn: { holdCycles: 1, cooldownCycles: -0 } }).churn.cooldownCycles, 0)).to.equal(true);
+    });
+
     it('a config with one leaf replaced by any JSON value: accepted and stored, or rejected naming that key', () => {
       const keys = configKeys();
       fc.assert(

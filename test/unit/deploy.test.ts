@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { DEFAULT_CONFIG } from '../../src/daemon/config.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
+import { createHardeningMetrics } from '../../src/metrics/hardening.js';
 import { needPromtool, promtool } from '../helpers/promtool.js';
 
 /** [section, key, value] of a systemd unit file; throws on a line that is none of comment, section, key=value. */
@@ -32,6 +33,7 @@ describe('deploy files', () => {
     const documented = [...readme.matchAll(/^\| `(numaplace_[a-z_]+)` \|/gm)].map((m) => m[1]).sort();
     const reg = new Registry();
     createMetrics(reg);
+    createHardeningMetrics(reg);
     const exported = reg.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name).sort();
     expect(documented).to.deep.equal(exported);
   });
@@ -61,6 +63,14 @@ describe('deploy files', () => {
     expect(get('Service', 'PrivateNetwork')).to.deep.equal([]);
   });
 
+  it('capabilities: only CAP_SYS_PTRACE (numa_maps of QEMU processes run as another user), none ambient; the host lock dir is /run/numaplace', () => {
+    expect(get('Service', 'CapabilityBoundingSet')).to.deep.equal(['CAP_SYS_PTRACE']);
+    expect(get('Service', 'AmbientCapabilities')).to.deep.equal(['']);
+    expect(get('Service', 'NoNewPrivileges')).to.deep.equal(['yes']);
+    expect(get('Service', 'RuntimeDirectory').map((d) => `/run/${d}`)).to.deep.equal(['/run/numaplace']);
+    expect(get('Service', 'RuntimeDirectoryPreserve')).to.deep.equal(['yes']);
+  });
+
   it('the scrape example targets the default metrics address and port, and is valid Prometheus config', async function () {
     const scrape = readFileSync('deploy/prometheus-scrape.yml', 'utf8');
     expect(scrape).to.include(`targets: ['${DEFAULT_CONFIG.metrics.address}:${DEFAULT_CONFIG.metrics.port}']`);
@@ -80,6 +90,7 @@ describe('deploy files', () => {
     const known = new Set<string>();
     const reg = new Registry();
     createMetrics(reg);
+    createHardeningMetrics(reg);
     for (const metric of reg.getMetricsAsArray()) known.add((metric as unknown as { name: string }).name);
     for (const file of ['deploy/prometheus-rules.yml', 'deploy/prometheus-recording-rules.yml', 'deploy/grafana-dashboard.json']) {
       const used = [...readFileSync(file, 'utf8').matchAll(/\bnumaplace_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''));

@@ -75,7 +75,7 @@ describe('HostView: one answer per host fact', () => {
     await daemon.runCycle();
     await daemon.runCycle();
     // 2 busy vCPUs on node 0, whose usable CPUs are 4-7: half busy (not 2/8).
-    expect(await registry.metrics()).to.match(/^numaplace_node_cpu_usage_ratio\{node="0"\} 0\.5$/m);
+    expect(await registry.metrics()).to.match(/^numaplace_node_vm_load_ratio\{node="0"\} 0\.5$/m);
   });
 
   it('cpu_shares: one range for the config check, the wanted value and the virsh backend', () => {

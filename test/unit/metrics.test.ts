@@ -167,7 +167,7 @@ describe('metrics', () => {
     ]);
     updateNodes(m, [{ node: 1, cpuUsageRatio: 0.3, freeMemoryBytes: 3 }]);
     const text = await registry.metrics();
-    expect(samples(text, 'numaplace_node_cpu_usage_ratio')).to.deep.equal(['numaplace_node_cpu_usage_ratio{node="1"} 0.3']);
+    expect(samples(text, 'numaplace_node_vm_load_ratio')).to.deep.equal(['numaplace_node_vm_load_ratio{node="1"} 0.3']);
     expect(samples(text, 'numaplace_node_memory_free_bytes')).to.deep.equal(['numaplace_node_memory_free_bytes{node="1"} 3']);
   });
 

@@ -1,16 +1,20 @@
 /** `numaplace run`: the daemon. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { configFromFlags, DEFAULT_CONFIG, type Config } from '../../daemon/config.js';
 import { LockError } from '../../daemon/lock.js';
+import { takeHostLock } from '../host-lock.js';
+import { checkStateDir } from '../state-dir.js';
 import { createLogger, stderrIsJournal } from '../../daemon/log.js';
 import { Daemon } from '../../daemon/loop.js';
 import { metricsObserver } from '../../daemon/metrics-observer.js';
+import { hardeningObserver, observers } from '../../daemon/hardening-observer.js';
+import { createHardeningMetrics } from '../../metrics/hardening.js';
 import { createMetrics, healthStaleAfterSeconds, startMetricsServer, type MetricsServer } from '../../metrics/index.js';
 import { solve } from '../../../solver/index.js';
-import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from '../args.js';
+import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from '../args.js';
 import type { Command } from '../args.js';
 import { openHost } from '../open-host.js';
 import { systemdNotifier } from '../../host/systemd-notify.js';
@@ -48,6 +52,11 @@ export const command: Command = {
     const config = configFromFlags(values);
     const logger = createLogger({ format: config.log.format, level: config.log.level, syslogPrefix: stderrIsJournal() });
     const stateDir = values['state-dir'] ?? defaultStateDir(config, values.simulate !== undefined);
+    // A temp state dir made for --simulate goes away with the daemon.
+    const tempStateDir = values['state-dir'] === undefined && values.simulate !== undefined ? stateDir : null;
+    const removeTemp = () => tempStateDir && rmSync(tempStateDir, { recursive: true, force: true });
+    checkStateDir(stateDir, values['state-dir'] !== undefined ? '--state-dir' : 'stateDir');
+    const hostLock = takeHostLock(values, config, `run, state directory ${stateDir}`);
     const backend = await openHost(values, config);
     let server: MetricsServer | null = null;
     const registry = new Registry();
@@ -58,16 +67,18 @@ export const command: Command = {
       solve,
       logger,
       stateDir,
-      observer: metricsObserver(metrics),
+      observer: observers(metricsObserver(metrics), hardeningObserver(createHardeningMetrics(registry))),
       reloadSettings: () => configFromFlags(values),
     });
     try {
       await daemon.start();
     } catch (e) {
       await backend.close();
+      hostLock?.release();
+      removeTemp();
       if (e instanceof LockError) {
         process.stderr.write(`numaplace run: ${e.message}\n`);
-        return EXIT_FAILURE;
+        return EXIT_BAD_INPUT;
       }
       throw e;
     }
@@ -80,6 +91,7 @@ export const command: Command = {
           lastSuccessAtMs: () => metrics.lastSuccessAtMs,
           // Healthy while cycles complete: stale after three missed cycles and a minute (libvirt down counts).
           staleAfterSeconds: healthStaleAfterSeconds(config.schedule),
+          problem: () => daemon.healthProblem(),
         });
         const a = server.address();
         logger.info(`metrics on http://${a.address}:${a.port}/metrics`);
@@ -104,6 +116,8 @@ export const command: Command = {
     await daemon.done();
     if (feeder) clearInterval(feeder);
     await server?.close();
+    hostLock?.release();
+    removeTemp();
     return EXIT_OK;
   },
 };

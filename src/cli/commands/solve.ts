@@ -1,5 +1,6 @@
 /** `numaplace solve --input FILE|- [--json]`: problem JSON in, placement JSON (or a table) out. Pure: reads no host. */
-import { readFile } from 'node:fs/promises';
+import { BoundedReadError, jsonDepthProblem, readBoundedText, READ_LIMITS } from '../../host/read-bounded.js';
+import { problemSizeProblem } from '../problem-limits.js';
 import type { Command } from '../args.js';
 import { EXIT_BAD_INPUT, EXIT_OK, parseCommandArgs, UsageError } from '../args.js';
 import { ProblemError, validateProblem } from '../../../solver/index.js';
@@ -24,12 +25,18 @@ with the reason and exits 0; malformed input exits 2 naming the bad field.
 async function readInput(path: string): Promise<string> {
   if (path === '-') {
     const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
+    let size = 0;
+    for await (const c of process.stdin) {
+      size += (c as Buffer).length;
+      if (size > READ_LIMITS.problem) throw new UsageError(`--input -: more than a problem may be (${READ_LIMITS.problem} bytes)`);
+      chunks.push(c as Buffer);
+    }
     return Buffer.concat(chunks).toString('utf8');
   }
   try {
-    return await readFile(path, 'utf8');
+    return readBoundedText(path, READ_LIMITS.problem, 'problem JSON');
   } catch (e) {
+    if (e instanceof BoundedReadError) throw new UsageError(`--input ${e.message}`);
     throw new UsageError(`cannot read --input ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
@@ -55,7 +62,7 @@ export function formatPlacement(problem: Problem, p: Placement): string {
       Object.entries(vm.memory.MiB).map(([n, m]) => `${n}:${m}`).join(' ') || '-',
     ]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const widths = rows[0].map((_, c) => rows.reduce((m, r) => Math.max(m, r[c].length), 0));
   for (const r of rows) lines.push(r.map((x, c) => x.padEnd(widths[c])).join('  ').trimEnd());
   return lines.join('\n') + '\n';
 }
@@ -70,12 +77,16 @@ export const command: Command = {
     if (values.input === undefined) throw new UsageError('--input FILE|- is required (the problem JSON)');
     const text = await readInput(values.input as string);
     let raw: unknown;
+    const deep = jsonDepthProblem(text);
+    if (deep) throw new UsageError(`--input ${values.input}: ${deep}`);
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      throw new UsageError(`--input ${values.input} is not JSON: ${(e as Error).message}`);
+      throw new UsageError(`--input ${values.input} is not JSON: ${(e as Error).message.split('\n')[0].slice(0, 200)}`);
     }
     let problem: Problem;
+    const tooBig = problemSizeProblem(raw);
+    if (tooBig) throw new UsageError(`--input ${values.input}: ${tooBig}`);
     try {
       problem = validateProblem(raw);
     } catch (e) {

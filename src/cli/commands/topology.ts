@@ -1,5 +1,5 @@
 /** `numaplace topology`: show the host NUMA topology from one source. Host readers load lazily (execa is not needed to parse a file). */
-import { readFile } from 'node:fs/promises';
+import { BoundedReadError, readBoundedText, READ_LIMITS } from '../../host/read-bounded.js';
 import { parseCapabilities } from '../../topology/capabilities.js';
 import { formatTopologyText, stringifyCompact, topologyJson } from '../../topology/format.js';
 import { type FreeMemory, parseFreecell } from '../../topology/freecell.js';
@@ -62,8 +62,9 @@ export async function simulatedTopology(name: string): Promise<HostTopology> {
 
 async function readInput(option: string, file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return readBoundedText(file, READ_LIMITS.capabilities, option === 'capabilities' ? 'capabilities XML' : `${option} output`);
   } catch (e) {
+    if (e instanceof BoundedReadError) throw new UsageError(`--${option} ${e.message}`);
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
     throw new UsageError(`--${option} ${file}: ${why}`);
