@@ -23,6 +23,7 @@ import type { Placement } from '../../solver/index.js';
 import { keepRunningValues, restartKeysChanged } from '../core/config-table.js';
 import { acquireLock, type Lock } from './lock.js';
 import { ChangeTracker } from './change-tracker.js';
+import { statusFromReport, writeStatus, type DaemonStatus } from './status.js';
 import { cronLogger } from './cron-logger.js';
 import { describeStep, type Logger } from './log.js';
 import { planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
@@ -127,6 +128,8 @@ export class Daemon {
   checkpointProblem: string | null = null;
   private readonly advice = new ChangeTracker<{ s: Step; gain: number | undefined }>();
   private readonly unreadable = new ChangeTracker<string>();
+  /** What status.json says (numaplace status). */
+  private status: DaemonStatus | null = null;
 
   constructor(private readonly opts: DaemonOptions) {
     this.settings = opts.settings;
@@ -206,6 +209,14 @@ export class Daemon {
       this.opts.observer?.cycle(r, this);
     } catch (e) {
       this.logger.error('metrics observer failed', { error: (e as Error).message });
+    }
+    if (this.opts.stateDir) {
+      this.status = statusFromReport(r, this.status, { pid: process.pid, now: new Date(this.now()), problem: this.healthProblem() });
+      try {
+        writeStatus(this.opts.stateDir, this.status);
+      } catch (e) {
+        this.logger.debug('cannot write status.json', { error: (e as Error).message }); // the checkpoint's own error says more
+      }
     }
     return r;
   }

@@ -1,0 +1,61 @@
+/**
+ * status.json in the state directory: what the daemon is doing, rewritten at the end of every
+ * cycle (temp file + rename, mode 0600) for `numaplace status`. Informational: never read back by
+ * the daemon, so it is not fsynced.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Quality } from '../core/steps.js';
+import { describeStep } from './log.js';
+import type { CycleReport } from './loop.js';
+
+export const STATUS_FILE = 'status.json';
+
+export interface DaemonStatus {
+  pid: number;
+  writtenAt: string;
+  mode: 'advisory' | 'apply';
+  lastCycle: { startedAt: string; durationMs: number; outcome: string; error?: string; steps: number; applied: number; failed: number; placement?: string };
+  lastSuccessfulCycleAt: string | null;
+  /** The quality measure now, planned and all-local (lower is better), from the last cycle that solved. */
+  quality: Quality | null;
+  /** Changes waiting: moves held back by the churn rules, and in advisory mode the advice not applied. */
+  pending: { vm: string; what: string }[];
+  refusals: { vm: string; reason: string }[];
+  leftAlone: { vm: string; why: string }[];
+  /** Why the daemon is unhealthy though it runs (e.g. the journal cannot be written), or null. */
+  problem: string | null;
+}
+
+export function statusFromReport(r: CycleReport, previous: DaemonStatus | null, extra: { pid: number; now: Date; problem: string | null }): DaemonStatus {
+  const ran = r.outcome === 'ok';
+  const advice = r.mode === 'advisory' ? r.steps.map((s) => ({ vm: s.vm, what: `advice: ${describeStep(s)}` })) : [];
+  return {
+    pid: extra.pid,
+    writtenAt: extra.now.toISOString(),
+    mode: r.mode,
+    lastCycle: {
+      startedAt: new Date(r.startedAtMs).toISOString(),
+      durationMs: r.durationMs,
+      outcome: r.outcome,
+      ...(r.error ? { error: r.error } : {}),
+      steps: r.steps.length,
+      applied: r.applied.length,
+      failed: r.failed.length,
+      ...(r.placementStatus ? { placement: r.placementStatus } : {}),
+    },
+    lastSuccessfulCycleAt: ran ? extra.now.toISOString() : (previous?.lastSuccessfulCycleAt ?? null),
+    quality: r.quality ?? previous?.quality ?? null,
+    pending: ran ? [...r.deferred.map((d) => ({ vm: d.vm, what: `waits: ${d.reason}` })), ...advice] : (previous?.pending ?? []),
+    refusals: ran ? r.refused.map((x) => ({ vm: x.vm, reason: x.reason })) : (previous?.refusals ?? []),
+    leftAlone: ran && r.decision ? [...r.decision.excluded].map(([vm, why]) => ({ vm, why })) : (previous?.leftAlone ?? []),
+    problem: extra.problem,
+  };
+}
+
+export function writeStatus(dir: string, status: DaemonStatus): void {
+  const path = join(dir, STATUS_FILE);
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(status, null, 1) + '\n', { mode: 0o600 });
+  renameSync(tmp, path);
+}
