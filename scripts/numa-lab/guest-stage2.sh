@@ -31,9 +31,11 @@ rm -f /etc/libvirt/qemu/*.xml /etc/libvirt/qemu/autostart/* /etc/libvirt/qemu/ne
 mkdir -p /var/lib/libvirt/images /var/log/libvirt /var/lib/numaplace
 # Automatic NUMA balancing is on by default in Debian's kernel: off unless the host asked for it.
 sysctl -qw kernel.numa_balancing="${lab_numa_balancing:-0}" || fail sysctl "kernel.numa_balancing not settable"
-# A boot sector that spins ("jmp $", EB FE ... 55 AA): the busy VMs' disk.
+# Boot sectors for the test VMs: busy spins ("jmp $": EB FE), idle halts ("cli; hlt; jmp back":
+# FA F4 EB FD; SeaBIOS with no boot device would retry and cost CPU under nested TCG).
 { printf '\xeb\xfe'; head -c 508 /dev/zero; printf '\x55\xaa'; } >/var/lib/libvirt/images/busy.img
-chmod 0644 /var/lib/libvirt/images/busy.img
+{ printf '\xfa\xf4\xeb\xfd'; head -c 506 /dev/zero; printf '\x55\xaa'; } >/var/lib/libvirt/images/idle.img
+chmod 0644 /var/lib/libvirt/images/busy.img /var/lib/libvirt/images/idle.img
 say "stage libvirtd"
 virtlogd -d || fail libvirtd "virtlogd did not start"
 libvirtd -d || fail libvirtd "libvirtd did not start"
