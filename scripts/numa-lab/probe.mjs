@@ -1,5 +1,5 @@
 // NUMA lab probe: kernel facts about QEMU processes, read inside the lab, not through numaplace or libvirt.
-//   node probe.mjs [VM...]        (default: every domain with /run/libvirt/qemu/NAME.pid)
+//   node probe.mjs [VM...]        (default: every running domain: /run/libvirt/qemu/NAME.pid and NAME.xml)
 // Prints JSON: { nodes: {N: [cpus]}, clkTck, vms: [{ vm, pid, pagesByNode, anonPagesByNode,
 //   vmas: [{ start, sizeKiB, anon, pagesByNode }] (VMAs >= 16 MiB: guest RAM blocks),
 //   threads: [{ tid, comm, allowed: [cpus], lastCpu, ticks }] }] }
@@ -58,7 +58,8 @@ function probe(vm) {
   return { vm, pid, pagesByNode, anonPagesByNode, vmas, threads };
 }
 let names = process.argv.slice(2);
-if (names.length === 0) names = existsSync('/run/libvirt/qemu') ? readdirSync('/run/libvirt/qemu').filter((f) => f.endsWith('.pid')).map((f) => f.slice(0, -4)) : [];
+// A running domain has NAME.pid and its status NAME.xml there (driver.pid is libvirtd's own).
+if (names.length === 0) names = existsSync('/run/libvirt/qemu') ? readdirSync('/run/libvirt/qemu').filter((f) => f.endsWith('.pid') && existsSync(`/run/libvirt/qemu/${f.slice(0, -4)}.xml`)).map((f) => f.slice(0, -4)) : [];
 const out = { at: Date.now(), uptime: Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]), nodes, clkTck: 100, vms: [] };
 for (const vm of names) { try { out.vms.push(probe(vm)); } catch (e) { out.vms.push({ vm, error: String(e) }); } }
 process.stdout.write(JSON.stringify(out) + '\n');

@@ -4,9 +4,11 @@
  * scripts/numa-lab/probe.mjs, never through numaplace. One boot for the whole file.
  */
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { NumaLab } from './numa-lab.js';
 import { requireLab, note } from './lab-guard.js';
-import { startVm, probe, numaplace, vcpuThreads, threadNodes, vcpuNode, fractionOn, sum, type Probe, type ProbeVm } from './lab-host.js';
+import { NUMAPLACE, startVm, probe, numaplace, vcpuThreads, threadNodes, vcpuNode, fractionOn, sum, type Probe, type ProbeVm } from './lab-host.js';
 
 const CONFIG = { virsh: { timeoutMs: 300_000 }, metrics: { enabled: false }, stateDir: '/var/lib/numaplace' };
 
@@ -112,20 +114,26 @@ describe('NUMA lab: a real 4-node kernel (4 x 2 CPUs, distances 16/32)', functio
     await startVm(lab!, { name: 'lab-late', vcpus: 1, memMiB: 128, busy: true, nodeset: '3', cpuset: '4-5' });
     const runCfg = lab!.putFile('run.json', JSON.stringify({ ...CONFIG, mode: 'apply', schedule: '*/20 * * * * *', log: { format: 'json' }, reservedCpus: '0-1' }));
     const t = Date.now();
-    // SIGTERM after 6 minutes: the daemon finishes its cycle and exits 0.
-    const r = await lab!.exec(['timeout', '-s', 'TERM', '480', 'node', '/work/wt-lab/bin/numaplace.js', 'run', '--config', runCfg, '--state-dir', '/tmp/np-run'], { timeoutMs: 560_000 });
-    const lines = (r.stdout + r.stderr).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const cycles = lines.filter((l) => l.msg === 'cycle done');
-    note(`run: ${cycles.length} full cycles in ${((Date.now() - t) / 1000).toFixed(0)} s: ${cycles.map((c) => `applied ${String(c.applied)} now ${String(c.now)}`).join('; ')}`);
-    const firstQuiet = cycles.findIndex((c, i) => i > 0 && c.steps === 0 && (cycles[i - 1].applied as number) > 0);
+    // The daemon logs into the I/O export (read here as it goes); it is stopped with SIGTERM (finishes its cycle, exits 0).
+    const daemon = lab!.exec(['sh', '-c', `echo $$ >/tmp/np-run.pid; exec node ${NUMAPLACE} run --config ${runCfg} --state-dir /tmp/np-run >/lab/io/run.log 2>&1`], { timeoutMs: 40 * 60_000 });
+    const cyclesDone = () => {
+      try {
+        return readFileSync(join(lab!.ioDir, 'run.log'), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'cycle done');
+      } catch { return []; }
+    };
+    // Until 3 full cycles (the first cycle only samples, loads need two samples) or 25 minutes.
+    while (cyclesDone().length < 3 && Date.now() - t < 25 * 60_000) await new Promise((r) => setTimeout(r, 5000));
+    await lab!.exec(['sh', '-c', 'kill -TERM "$(cat /tmp/np-run.pid)"']);
+    await daemon;
+    const cycles = cyclesDone();
+    note(`run: ${cycles.length} full cycles in ${((Date.now() - t) / 1000).toFixed(0)} s: ${cycles.map((c) => `steps ${String(c.steps)} applied ${String(c.applied)} now ${String(c.now)}`).join('; ')}`);
     const p = await probe(lab!);
     for (const v of p.vms) {
       const node = vcpuNode(p, v);
       note(`after run: ${v.vm}: node ${node}, ${(fractionOn(v.anonPagesByNode, node) * 100).toFixed(1)} % local`);
-      expect(fractionOn(v.anonPagesByNode, node), `${v.vm} local`).to.be.at.least(0.95);
+      expect(fractionOn(v.anonPagesByNode, node), `${v.vm} local after ${cycles.length} cycles`).to.be.at.least(0.95);
     }
-    const moved = cycles.findIndex((c) => (c.applied as number) > 0);
-    expect(moved, 'a cycle applied the move').to.be.within(0, 2);
-    note(`converged: moves applied in full cycle ${moved + 1}, quiet from cycle ${firstQuiet + 1}`);
+    expect(cycles.length, 'full cycles run').to.be.at.most(3);
+    expect(cycles[cycles.length - 1]?.steps, 'the last cycle has nothing left to do').to.equal(0);
   });
 });
