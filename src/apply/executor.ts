@@ -3,14 +3,15 @@
  * order. When a step fails, the steps already applied to that VM are undone in reverse, back to
  * the settings the sample showed, and the VM is reported failed; the other VMs go on. A step the
  * host refuses for a structural reason (HostLimitationError: e.g. numatune in strict mode) is a
- * refusal, not a failure: the VM's other steps still apply.
+ * refusal, not a failure: the VM's other steps still apply. A step whose call timed out is read back
+ * from the host: if it took effect it counts as applied, and only what really failed is rolled back.
  */
 import type { ApplyFlags, HostBackend } from '../host/backend.js';
 import type { HostSample, VmSample } from '../core/sample.js';
 import { nodesetChangesLive } from '../core/live-rules.js';
 import { HostLimitationError } from '../host/errors.js';
 import type { FailedStep, Refusal, Step } from '../core/steps.js';
-import { formatCpuSet } from '../core/cpuset.js';
+import { formatCpuSet, sameCpuSet } from '../core/cpuset.js';
 import type { Journal, JournalResult, UndoableStep } from './journal.js';
 
 export interface ActionEvent {
@@ -87,6 +88,47 @@ export function inverseStep(step: Step, vm: VmSample | undefined, sample: HostSa
   }
 }
 
+/** True when a backend call was cut off by its timeout (VirshError.timedOut): it may still have taken effect. */
+export function isTimeout(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { timedOut?: unknown }).timedOut === true;
+}
+
+/** Whether the live settings read back in `vm` already show `step` (a memory DIMM is never assumed). */
+export function stepInEffect(step: Step, vm: VmSample | undefined): boolean {
+  if (!vm?.running) return false;
+  switch (step.kind) {
+    case 'pinVcpu': {
+      const pin = vm.vcpuPins[step.vcpu];
+      return pin !== null && pin !== undefined && sameCpuSet(pin, step.cpuset);
+    }
+    case 'pinEmulator':
+      return vm.emulatorPin !== null && sameCpuSet(vm.emulatorPin, step.cpuset);
+    case 'setNodeset':
+      return !!vm.numatune?.nodeset && sameCpuSet(vm.numatune.nodeset, step.nodeset);
+    case 'setShares':
+      return vm.cpuShares === step.shares;
+    case 'setVcpus':
+      return vm.vcpusCurrent === step.count;
+    case 'attachMemory':
+      return false;
+  }
+}
+
+/**
+ * A live step whose call timed out is not a failed kernel operation (seen on a real 4-node kernel:
+ * `numatune --live` outlasted virsh.timeoutMs while the kernel went on moving the memory): read the
+ * host back and tell whether it took effect. False when it did not, or it cannot be read back.
+ */
+async function tookEffectAfterTimeout(backend: HostBackend, vm: string, step: Step, flags: ApplyFlags): Promise<boolean> {
+  if (!flags.live) return false;
+  try {
+    const now = await backend.sample();
+    return stepInEffect(step, now.vms.find((v) => v.name === vm));
+  } catch {
+    return false;
+  }
+}
+
 /** Puts back, last first, what `steps` changed. Returns the steps left applied and why. */
 export async function undoSteps(
   backend: HostBackend,
@@ -153,6 +195,12 @@ export async function executePlan(backend: HostBackend, steps: readonly Step[], 
           result.refused.push({ vm: name, reason: `${step.kind}: ${e.reason}` });
           result.refusedSteps.push(step);
           note(name, step, flags, 'refused', e.reason);
+          continue;
+        }
+        if (isTimeout(e) && (await tookEffectAfterTimeout(backend, name, step, flags))) {
+          // Read back: it took effect. Counted applied; nothing of this VM is rolled back for it.
+          done.push(one);
+          note(name, step, flags, 'applied', `${message(e)}; read back: in effect`);
           continue;
         }
         failure = { step, error: message(e) };

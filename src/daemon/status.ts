@@ -5,9 +5,8 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Quality } from '../core/steps.js';
+import type { FailedStep, Quality, Refusal, Step } from '../core/steps.js';
 import { describeStep } from './log.js';
-import type { CycleReport } from './loop.js';
 
 export const STATUS_FILE = 'status.json';
 
@@ -27,7 +26,24 @@ export interface DaemonStatus {
   problem: string | null;
 }
 
-export function statusFromReport(r: CycleReport, previous: DaemonStatus | null, extra: { pid: number; now: Date; problem: string | null }): DaemonStatus {
+/** What a cycle report (src/daemon/loop.ts) gives the status. */
+export interface CycleFacts {
+  outcome: string;
+  mode: 'advisory' | 'apply';
+  startedAtMs: number;
+  durationMs: number;
+  error?: string;
+  steps: readonly Step[];
+  applied: readonly Step[];
+  failed: readonly FailedStep[];
+  refused: readonly Refusal[];
+  quality?: Quality;
+  placementStatus?: string;
+  deferred: readonly { vm: string; reason: string }[];
+  decision?: { excluded: ReadonlyMap<string, string> };
+}
+
+export function statusFromReport(r: CycleFacts, previous: DaemonStatus | null, extra: { pid: number; now: Date; problem: string | null }): DaemonStatus {
   const ran = r.outcome === 'ok';
   const advice = r.mode === 'advisory' ? r.steps.map((s) => ({ vm: s.vm, what: `advice: ${describeStep(s)}` })) : [];
   return {
