@@ -10,10 +10,16 @@
  */
 import type { Column, Item, Model } from './model.js';
 import { pairColumn, pairCost } from './model.js';
+import { charge } from './effort.js';
 
 export interface Deadline {
+  /** Effort used so far (solver/effort.ts), or a clock reading; Infinity once a wall-clock guard has passed. */
   now(): number;
   at: number;
+  /** Real milliseconds left before the guard (for the LP library's own time-out). */
+  wallMsLeft?(): number;
+  /** A real clock, for timing library calls. */
+  wallNow?(): number;
 }
 
 export function totalCost(sel: Column[]): number {
@@ -41,6 +47,7 @@ function take(col: Column, res: number[], sign: 1 | -1) {
  */
 export function bestFit(m: Model, item: Item, itemIndex: number, res: number[], price?: number[], exclude?: Column): Column | undefined {
   const N = m.N;
+  charge(1 + item.explicit.length + (item.pairs ? N * N : 0));
   let best: Column | undefined;
   let bestVal = Infinity;
   let bestPair: [number, number] | undefined;

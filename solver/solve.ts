@@ -10,7 +10,8 @@
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { DEFAULTS } from './model.js';
-import { infeasible, runPipeline, type PipelineOptions } from './pipeline.js';
+import { effortBudget, infeasible, runPipeline, type PipelineOptions } from './pipeline.js';
+import { effortDeadline } from './effort.js';
 import type { WorkerJob, WorkerMessage } from './solve-worker.js';
 import type { Placement, Problem } from './types.js';
 import { verify } from './verify.js';
@@ -18,6 +19,8 @@ import { verify } from './verify.js';
 export interface SolveHooks {
   /** Test hook passed to the worker (see solve-worker.ts). */
   workerHook?: WorkerJob['hook'];
+  /** Effort budget instead of effortBudget(problem) (tests, benchmarks). */
+  effort?: number;
 }
 
 /** Share of the time limit the worker aims to finish in, leaving room to hand the answer over. */
@@ -101,7 +104,7 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
     });
     worker.on('error', (e) => finish(`solver worker failed: ${e.message}`, false));
     worker.on('exit', () => finish('solver worker exited', false));
-    worker.postMessage({ job, problem, answerBy: Date.now() + Math.max(1, limit * WORKER_SHARE - 20), hook: hooks.workerHook } satisfies WorkerJob);
+    worker.postMessage({ job, problem, answerBy: Date.now() + Math.max(1, limit * WORKER_SHARE - 20), hook: hooks.workerHook, effort: hooks.effort } satisfies WorkerJob);
   });
   // Fallback computed here while the worker runs: the greedy start, no local search (cheap).
   fallback = runPipeline(problem, { greedyOnly: true, deadline: { now: () => performance.now(), at: t0 } });
@@ -116,9 +119,10 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
  * Not protected against the LP library looping forever (only the worker is): for
  * tests and benchmarks on instances known to behave, never for the daemon.
  */
-export function solveInProcess(problem: Problem, opts: Partial<Pick<PipelineOptions, 'lpHooks' | 'greedyOnly'>> & { timeLimitMs?: number } = {}): Placement {
+export function solveInProcess(problem: Problem, opts: Partial<Pick<PipelineOptions, 'lpHooks' | 'greedyOnly'>> & { timeLimitMs?: number; effort?: number } = {}): Placement {
   const t0 = performance.now();
   const limit = opts.timeLimitMs ?? problem.options?.timeLimitMs ?? DEFAULTS.timeLimitMs;
-  const p = runPipeline(problem, { deadline: { now: () => performance.now(), at: t0 + limit }, lpHooks: opts.lpHooks, greedyOnly: opts.greedyOnly });
+  const deadline = effortDeadline(opts.effort ?? effortBudget(problem), { now: () => performance.now(), at: t0 + limit });
+  const p = runPipeline(problem, { deadline, lpHooks: opts.lpHooks, greedyOnly: opts.greedyOnly });
   return { ...p, solveMs: performance.now() - t0 };
 }
