@@ -14,7 +14,6 @@ let used = 0;
 let guardTripped = false;
 
 export function charge(units: number): void {
-  if (process.env.NP_EFFORT_DEBUG && units > 1e7) console.error("charge", units.toExponential(2), new Error().stack?.split("\n").slice(2, 5).join(" <"));
   used += units;
 }
 

@@ -153,7 +153,6 @@ export function solveColumns(input: LpInput): LpResult {
   }
   // Effort: simplex pivots on the dense tableau (about rows of them, each rows x cols), for every
   // branch-and-bound node of a MILP (each re-solves with its cuts).
-  if (process.env.NP_EFFORT_DEBUG) console.error("lp", { integer, rows, cols, nodes, nodeLimit, ms: input.now() - t0 });
   charge(integer ? 2 * rows * cols * Math.max(1, nodes) : (rows * rows * cols) / 4);
   const ms = input.now() - t0;
   if (nodeLimit && nodes > nodeLimit) (sol as { nodeLimitHit?: boolean }).nodeLimitHit = true;

@@ -21,10 +21,14 @@ import { ruinRecreate } from './lns.js';
  * for the starts, column generation and the exact MILPs on the sizes the bench covers,
  * calibrated so that it is spent in well under the default 1 s on a loaded 2-core machine.
  */
+/** Shares of the effort budget: local search of each start, then ruin and recreate before the LP stage. */
+const LS_SHARE = 0.05;
+const RR_SHARE = 0.4;
+
 export function effortBudget(problem: Problem): number {
   const N = problem.topology.nodes.length;
   const n = problem.vms.length;
-  return Math.round(Math.min(6e7, Math.max(2e7, 60 * n * N * N)));
+  return Math.round(Math.min(8e6, Math.max(1.5e6, 100 * n * N * N)));
 }
 
 export interface Progress {
@@ -123,7 +127,7 @@ export function runPipeline(problem: Problem, opts: PipelineOptions): Placement 
     for (const s of strategies) {
       const g = greedy(mm, s);
       if (!g) continue;
-      const ls = localSearch(mm, g, subDeadline(dl, 0.15));
+      const ls = localSearch(mm, g, subDeadline(dl, LS_SHARE));
       if (!top || totalCost(ls) < totalCost(top[0]) - 1e-9) top = [ls, `greedy(${s}${tag})+local-search`];
       if (totalCost(top[0]) <= floor + 1e-9 * Math.max(1, Math.abs(floor))) break;
     }
@@ -141,7 +145,7 @@ export function runPipeline(problem: Problem, opts: PipelineOptions): Placement 
     const sel = ruinRecreate(m, best.sel, subDeadline(dl, share), { seed });
     offer(m, sel, `${best.method.replace(/\+ruin-recreate$/, '')}+ruin-recreate`);
   };
-  if (!opts.greedyOnly) rr(0.3, 1);
+  if (!opts.greedyOnly) rr(RR_SHARE, 1);
   if (!opts.greedyOnly && dl.now() < dl.at && !provenOptimal()) {
     improveWithLp(m, best?.sel, dl, {
       offer: (sel, method) => offer(m, sel, method),
