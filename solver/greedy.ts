@@ -215,6 +215,7 @@ function swapPass(m: Model, sel: Column[], res: number[], dl: Deadline, ideal: (
   let improved = false;
   const n = sel.length;
   const users = new Map<number, number[]>();
+  charge(4 * n);
   sel.forEach((c, j) => {
     for (const [r] of c.use) {
       const u = users.get(r);
@@ -228,6 +229,7 @@ function swapPass(m: Model, sel: Column[], res: number[], dl: Deadline, ideal: (
     if (!want || sel[i].cost <= want.cost + 1e-9) continue;
     const partners = new Set<number>();
     for (const [r] of want.use) for (const j of users.get(r) ?? []) if (j !== i) partners.add(j);
+    charge(partners.size);
     for (const j of partners) {
       const ci = sel[i], cj = sel[j];
       take(ci, res, -1);
@@ -270,6 +272,7 @@ function ejectInsert(m: Model, sel: Column[], res: number[], i: number, dl: Dead
   const short = want.use.filter(([r, a]) => a > res[r] + 1e-9).map(([r]) => r);
   // candidates to eject: VMs using those rows, smallest cost increase first
   const blockers: number[] = [];
+  charge(sel.length);
   for (let j = 0; j < sel.length; j++) if (j !== i && sel[j].use.some(([r]) => short.includes(r))) blockers.push(j);
   let budget = old.cost - want.cost;
   const moved: [number, Column][] = [];

@@ -25,6 +25,8 @@ export interface SolveHooks {
 
 /** Share of the time limit the worker aims to finish in, leaving room to hand the answer over. */
 const WORKER_SHARE = 0.85;
+/** Share of the time limit after which the caller computes its own greedy fallback if the worker has sent nothing. */
+const FALLBACK_AT = 0.5;
 
 function better(a: Placement | undefined, b: Placement): boolean {
   if (!a || a.status === 'infeasible') return b.status !== 'infeasible';
@@ -72,12 +74,19 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
   const notes: string[] = [];
   let best: Placement | undefined;
   let fallback: Placement | undefined;
+  // The greedy start, no local search (cheap): what is used if the worker gives nothing.
+  const computeFallback = () => {
+    fallback = runPipeline(problem, { greedyOnly: true, deadline: { now: () => performance.now(), at: t0 } });
+    if (better(best, fallback)) best = fallback;
+  };
   const result = new Promise<Placement>((resolve) => {
     let settled = false;
     const finish = (why: string | undefined, reuse: boolean) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(fallbackTimer);
+      if (!best && !fallback) computeFallback();
       if (reuse) giveBack(worker);
       else void worker.terminate();
       if (why) notes.push(why);
@@ -92,6 +101,11 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
       if (better(best, p)) best = p;
     };
     const timer = setTimeout(() => finish(`stopped at the ${limit} ms deadline; best answer so far`, false), Math.max(0, hardAt - performance.now()));
+    // The greedy fallback is computed here only when the worker has sent nothing by mid-deadline
+    // (it streams its first answer early): on a shared machine its CPU is better left to the worker.
+    const fallbackTimer = setTimeout(() => {
+      if (!best && !settled) computeFallback();
+    }, Math.max(0, t0 + limit * FALLBACK_AT - performance.now()));
     worker.on('message', (msg: WorkerMessage) => {
       if (msg.job !== job) return;
       if (msg.kind === 'progress') accept(msg.placement);
@@ -106,9 +120,6 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
     worker.on('exit', () => finish('solver worker exited', false));
     worker.postMessage({ job, problem, answerBy: Date.now() + Math.max(1, limit * WORKER_SHARE - 20), hook: hooks.workerHook, effort: hooks.effort } satisfies WorkerJob);
   });
-  // Fallback computed here while the worker runs: the greedy start, no local search (cheap).
-  fallback = runPipeline(problem, { greedyOnly: true, deadline: { now: () => performance.now(), at: t0 } });
-  if (better(best, fallback)) best = fallback;
   const out: Placement = { ...(await result), solveMs: performance.now() - t0 };
   if (notes.length && out.status !== 'infeasible') out.reason = [out.reason, ...notes].filter(Boolean).join('; ');
   return out;
