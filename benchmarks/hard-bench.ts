@@ -54,7 +54,7 @@ function fingerprint(p: Placement): string {
   return createHash('sha256').update(JSON.stringify({ s: p.status, v: p.vms.map((v) => [v.name, v.vcpus.map((c) => c.node), v.memory.MiB, v.cells]) })).digest('hex').slice(0, 12);
 }
 
-export async function runHardBench(runs: number, log: (s: string) => void, only?: string[]): Promise<HardRow[]> {
+export async function runHardBench(runs: number, log: (s: string) => void, only?: string[], timeLimitMs?: number): Promise<HardRow[]> {
   const refs = loadReferences();
   const rows: HardRow[] = [];
   log(hardHeader());
@@ -62,6 +62,7 @@ export async function runHardBench(runs: number, log: (s: string) => void, only?
     const name = hardName(spec);
     if (only && !only.includes(spec.family) && !only.includes(name)) continue;
     const problem = makeHardInstance(spec);
+    if (timeLimitMs) problem.options = { ...problem.options, timeLimitMs };
     const times: number[] = [];
     const cpu: number[] = [];
     const prints = new Set<string>();

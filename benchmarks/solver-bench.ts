@@ -137,6 +137,8 @@ export interface SolverBenchOptions {
   noHard?: boolean;
   /** Families or instance names to run (hard families only). */
   only?: string[];
+  /** Deadline of the hard instances' solves (default: solve()'s default, 1000 ms). */
+  hardTimeLimitMs?: number;
 }
 
 export async function runSolverBench(opts: SolverBenchOptions = {}): Promise<{ rows: Row[]; targets: Record<string, unknown> }> {
@@ -149,11 +151,11 @@ export async function runSolverBench(opts: SolverBenchOptions = {}): Promise<{ r
   const log = (s: string) => process.stdout.write(s);
   if (opts.hardOnly) {
     log(`solver bench, hard families: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
-    const hard = await runHardBench(opts.quick ? 2 : 3, log, opts.only);
+    const hard = await runHardBench(opts.quick ? 2 : 3, log, opts.only, opts.hardTimeLimitMs);
     const targets = hardTargets(hard);
     log('\n' + Object.entries(targets).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n');
-    const out = opts.out ?? 'benchmarks/results/solver-hard.json';
-    writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), node: process.version, loadAverage: loadavg(), cpus: cpus().length, mode: 'hard', hard, targets }, null, 2) + '\n');
+    const out = opts.out ?? `benchmarks/results/solver-hard${opts.hardTimeLimitMs ? `-${opts.hardTimeLimitMs}ms` : ''}.json`;
+    writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), node: process.version, loadAverage: loadavg(), cpus: cpus().length, mode: 'hard', timeLimitMs: opts.hardTimeLimitMs ?? 1000, hard, targets }, null, 2) + '\n');
     log(`wrote ${out}\n`);
     return { rows: [], targets };
   }
@@ -230,11 +232,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (argv.includes('--help')) {
     process.stdout.write('usage: npm run bench:solver [-- --quick | --full] [--hard | --no-hard] [--only FAMILY,...]\n'
       + '  --hard     only the hard families (benchmarks/hard-instances.ts) against benchmarks/hard-references.json; writes benchmarks/results/solver-hard.json\n'
-      + '  --no-hard  skip them\n');
+      + '  --no-hard  skip them\n'
+      + '  --time-limit MS  deadline of the hard solves (default 1000): a longer one shows the effort-bound answer on a loaded machine\n');
   } else if (argv.includes('--memory-probe')) {
     await probe();
   } else {
     const oi = argv.indexOf('--only');
-    await runSolverBench({ quick: argv.includes('--quick'), full: argv.includes('--full'), hardOnly: argv.includes('--hard'), noHard: argv.includes('--no-hard'), only: oi >= 0 ? argv[oi + 1].split(',') : undefined });
+    const ti = argv.indexOf('--time-limit');
+    await runSolverBench({ quick: argv.includes('--quick'), full: argv.includes('--full'), hardOnly: argv.includes('--hard'), noHard: argv.includes('--no-hard'), only: oi >= 0 ? argv[oi + 1].split(',') : undefined, hardTimeLimitMs: ti >= 0 ? Number(argv[ti + 1]) : undefined });
   }
 }

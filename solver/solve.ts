@@ -26,7 +26,7 @@ export interface SolveHooks {
 /** Share of the time limit the worker aims to finish in, leaving room to hand the answer over. */
 const WORKER_SHARE = 0.85;
 /** Share of the time limit after which the caller computes its own greedy fallback if the worker has sent nothing. */
-const FALLBACK_AT = 0.5;
+const FALLBACK_AT = 0.2;
 
 function better(a: Placement | undefined, b: Placement): boolean {
   if (!a || a.status === 'infeasible') return b.status !== 'infeasible';
