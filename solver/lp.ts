@@ -153,7 +153,7 @@ export function solveColumns(input: LpInput): LpResult {
   }
   // Effort: simplex pivots on the dense tableau (about rows of them, each rows x cols), for every
   // branch-and-bound node of a MILP (each re-solves with its cuts).
-  charge(integer ? 2 * rows * cols * Math.max(1, nodes) : (rows * rows * cols) / 4);
+  charge(integer ? 2 * rows * cols * Math.max(1, nodes) : 2 * rows * cols);
   const ms = input.now() - t0;
   if (nodeLimit && nodes > nodeLimit) (sol as { nodeLimitHit?: boolean }).nodeLimitHit = true;
   input.hooks?.tamper?.(integer ? 'milp' : 'lp', sol.solutionSet);

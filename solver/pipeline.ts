@@ -23,12 +23,12 @@ import { ruinRecreate } from './lns.js';
  */
 /** Shares of the effort budget: local search of each start, then ruin and recreate before the LP stage. */
 const LS_SHARE = 0.05;
-const RR_SHARE = 0.4;
+const RR_SHARE = 0.25;
 
 export function effortBudget(problem: Problem): number {
   const N = problem.topology.nodes.length;
   const n = problem.vms.length;
-  return Math.round(Math.min(8e6, Math.max(1.5e6, 100 * n * N * N)));
+  return Math.round(Math.min(1.6e7, Math.max(1.5e6, 100 * n * N * N)));
 }
 
 export interface Progress {
