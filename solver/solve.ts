@@ -101,7 +101,7 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
       if (better(best, p)) best = p;
     };
     const timer = setTimeout(() => finish(`stopped at the ${limit} ms deadline; best answer so far`, false), Math.max(0, hardAt - performance.now()));
-    // The greedy fallback is computed here only when the worker has sent nothing by mid-deadline
+    // The greedy fallback is computed here only when the worker has sent nothing by FALLBACK_AT of the deadline
     // (it streams its first answer early): on a shared machine its CPU is better left to the worker.
     const fallbackTimer = setTimeout(() => {
       if (!best && !settled) computeFallback();
