@@ -68,7 +68,7 @@ export function makeInstance(spec: InstanceSpec): Problem {
 }
 
 /** First fit in arrival order on a rotating start node; a third of the VMs keep part of their memory on a neighbour. */
-function placeCurrent(problem: Problem, rnd: () => number) {
+export function placeCurrent(problem: Problem, rnd: () => number) {
   const nodes = problem.topology.nodes;
   const cpuLeft = nodes.map((n) => n.cpus.length * 0.97);
   const memLeft = nodes.map((n) => n.freeMemoryMiB);

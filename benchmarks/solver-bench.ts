@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { makeInstance, type InstanceSpec } from './instances.js';
+import { hardTargets, runHardBench, type HardRow } from './hard-bench.js';
 import { exactOptimum, type ExactResult } from './highs-exact.js';
 import { numadBaseline, noPinningBaseline, type BaselineResult } from '../solver/baselines.js';
 import { allLocalCost } from '../src/core/quality.js';
@@ -131,6 +132,13 @@ export interface SolverBenchOptions {
   quick?: boolean;
   full?: boolean;
   out?: string;
+  /** Only the hard families (issue 14), or none of them. */
+  hardOnly?: boolean;
+  noHard?: boolean;
+  /** Families or instance names to run (hard families only). */
+  only?: string[];
+  /** Deadline of the hard instances' solves (default: solve()'s default, 1000 ms). */
+  hardTimeLimitMs?: number;
 }
 
 export async function runSolverBench(opts: SolverBenchOptions = {}): Promise<{ rows: Row[]; targets: Record<string, unknown> }> {
@@ -140,6 +148,17 @@ export async function runSolverBench(opts: SolverBenchOptions = {}): Promise<{ r
     ? [['2x8', 16], ['4x16', 64], ['8x16', 256], ['16x16', 1024]]
     : [['2x8', 8], ['2x8', 32], ['4x16', 16], ['4x16', 64], ['8x16', 32], ['8x16', 128], ['8x16', 256], ['16x16', 256], ['16x16', 1024]];
   const rows: Row[] = [];
+  const log = (s: string) => process.stdout.write(s);
+  if (opts.hardOnly) {
+    log(`solver bench, hard families: ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+    const hard = await runHardBench(opts.quick ? 2 : 3, log, opts.only, opts.hardTimeLimitMs);
+    const targets = hardTargets(hard);
+    log('\n' + Object.entries(targets).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n');
+    const out = opts.out ?? `benchmarks/results/solver-hard${opts.hardTimeLimitMs ? `-${opts.hardTimeLimitMs}ms` : ''}.json`;
+    writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), node: process.version, loadAverage: loadavg(), cpus: cpus().length, mode: 'hard', timeLimitMs: opts.hardTimeLimitMs ?? 1000, hard, targets }, null, 2) + '\n');
+    log(`wrote ${out}\n`);
+    return { rows: [], targets };
+  }
   process.stdout.write(`solver bench (${opts.full ? 'full' : opts.quick ? 'quick' : 'default'}): ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
   process.stdout.write(header());
   for (const [topology, vms] of sizes) {
@@ -154,12 +173,17 @@ export async function runSolverBench(opts: SolverBenchOptions = {}): Promise<{ r
       }
     }
   }
+  let hard: HardRow[] = [];
+  if (!opts.noHard) {
+    log(`\nhard families (issue 14; references in benchmarks/hard-references.json), load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}:\n`);
+    hard = await runHardBench(opts.quick ? 2 : 3, log, opts.only);
+  }
   const mem = memoryProbe();
-  const targets = evaluateTargets(rows, mem);
+  const targets = { ...evaluateTargets(rows, mem), ...(hard.length ? hardTargets(hard) : {}) };
   process.stdout.write('\n' + Object.entries(targets).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n');
   const out = opts.out ?? (opts.quick ? 'benchmarks/results/solver-quick.json' : 'benchmarks/results/solver.json');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), node: process.version, loadAverage: loadavg(), cpus: cpus().length, mode: opts.full ? 'full' : opts.quick ? 'quick' : 'default', rows, targets }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), node: process.version, loadAverage: loadavg(), cpus: cpus().length, mode: opts.full ? 'full' : opts.quick ? 'quick' : 'default', rows, hard, targets }, null, 2) + '\n');
   process.stdout.write(`wrote ${out}\n`);
   return { rows, targets };
 }
@@ -206,10 +230,15 @@ async function probe() {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
-    process.stdout.write('usage: npm run bench:solver [-- --quick | --full]\n');
+    process.stdout.write('usage: npm run bench:solver [-- --quick | --full] [--hard | --no-hard] [--only FAMILY,...]\n'
+      + '  --hard     only the hard families (benchmarks/hard-instances.ts) against benchmarks/hard-references.json; writes benchmarks/results/solver-hard.json\n'
+      + '  --no-hard  skip them\n'
+      + '  --time-limit MS  deadline of the hard solves (default 1000): a longer one shows the effort-bound answer on a loaded machine\n');
   } else if (argv.includes('--memory-probe')) {
     await probe();
   } else {
-    await runSolverBench({ quick: argv.includes('--quick'), full: argv.includes('--full') });
+    const oi = argv.indexOf('--only');
+    const ti = argv.indexOf('--time-limit');
+    await runSolverBench({ quick: argv.includes('--quick'), full: argv.includes('--full'), hardOnly: argv.includes('--hard'), noHard: argv.includes('--no-hard'), only: oi >= 0 ? argv[oi + 1].split(',') : undefined, hardTimeLimitMs: ti >= 0 ? Number(argv[ti + 1]) : undefined });
   }
 }

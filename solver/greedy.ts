@@ -10,11 +10,10 @@
  */
 import type { Column, Item, Model } from './model.js';
 import { pairColumn, pairCost } from './model.js';
+import { charge, type Deadline } from './effort.js';
 
-export interface Deadline {
-  now(): number;
-  at: number;
-}
+export type { Deadline } from './effort.js';
+
 
 export function totalCost(sel: Column[]): number {
   return sel.reduce((s, c) => s + c.cost, 0);
@@ -41,6 +40,7 @@ function take(col: Column, res: number[], sign: 1 | -1) {
  */
 export function bestFit(m: Model, item: Item, itemIndex: number, res: number[], price?: number[], exclude?: Column): Column | undefined {
   const N = m.N;
+  charge(1 + item.explicit.length + (item.pairs ? N * N : 0));
   let best: Column | undefined;
   let bestVal = Infinity;
   let bestPair: [number, number] | undefined;
@@ -208,6 +208,7 @@ function swapPass(m: Model, sel: Column[], res: number[], dl: Deadline, ideal: (
   let improved = false;
   const n = sel.length;
   const users = new Map<number, number[]>();
+  charge(4 * n);
   sel.forEach((c, j) => {
     for (const [r] of c.use) {
       const u = users.get(r);
@@ -221,6 +222,7 @@ function swapPass(m: Model, sel: Column[], res: number[], dl: Deadline, ideal: (
     if (!want || sel[i].cost <= want.cost + 1e-9) continue;
     const partners = new Set<number>();
     for (const [r] of want.use) for (const j of users.get(r) ?? []) if (j !== i) partners.add(j);
+    charge(partners.size);
     for (const j of partners) {
       const ci = sel[i], cj = sel[j];
       take(ci, res, -1);
@@ -263,6 +265,7 @@ function ejectInsert(m: Model, sel: Column[], res: number[], i: number, dl: Dead
   const short = want.use.filter(([r, a]) => a > res[r] + 1e-9).map(([r]) => r);
   // candidates to eject: VMs using those rows, smallest cost increase first
   const blockers: number[] = [];
+  charge(sel.length);
   for (let j = 0; j < sel.length; j++) if (j !== i && sel[j].use.some(([r]) => short.includes(r))) blockers.push(j);
   let budget = old.cost - want.cost;
   const moved: [number, Column][] = [];

@@ -17,6 +17,8 @@ import { bestFit, greedy, localSearch, repair, totalCost, type Deadline } from '
 import { solveColumns, type LpHooks } from './lp.js';
 import type { Column, Item, Model } from './model.js';
 import { pairColumn } from './model.js';
+import { charge } from './effort.js';
+import { subDeadline } from './effort.js';
 
 export type { LpHooks } from './lp.js';
 
@@ -30,7 +32,7 @@ export interface LpCallbacks {
 }
 
 /** Limits that keep the library inside the sizes it was measured to handle well. */
-const LIMITS = { masterItems: 320, milpVars: 120, milpItems: 40, cgRounds: 30 };
+const LIMITS = { masterItems: 320, milpVars: 120, milpItems: 40, cgRounds: 30, milpNodes: 400, masterCells: 4096 };
 
 /** Each implicit (cpu node a, memory node b) column of an item with its cost + price . use. */
 function forEachPair(m: Model, item: Item, lam: number[], visit: (v: number, a: number, b: number) => void): void {
@@ -51,6 +53,8 @@ function forEachPair(m: Model, item: Item, lam: number[], visit: (v: number, a: 
 /** Min over all columns of an item of cost + price . use, and the k best columns (explicit + pairs). */
 export function price(m: Model, item: Item, i: number, lam: number[], k = 1, within?: number): { min: number; cols: Column[]; all?: Column[] } {
   if (k === 1 && within === undefined) {
+    // hot path: a pass over the pairs without allocating costs about a quarter of a bestFit() unit each
+    charge(1 + item.explicit.length + (item.pairs ? (m.N * m.N) / 4 : 0));
     // hot path (Lagrangian bound, subgradient): no allocation per pair
     let min = Infinity, bestA = -1, bestB = -1;
     let bestEx: Column | undefined;
@@ -64,6 +68,7 @@ export function price(m: Model, item: Item, i: number, lam: number[], k = 1, wit
     const col = bestEx ?? (bestA >= 0 ? pairColumn(m, item, i, bestA, bestB) : undefined);
     return { min, cols: col ? [col] : [] };
   }
+  charge(1 + item.explicit.length + (item.pairs ? m.N * m.N : 0));
   const found: [number, () => Column][] = [];
   for (const c of item.explicit) {
     const v = c.cost + c.use.reduce((s, [r, a]) => s + lam[r] * a, 0);
@@ -150,16 +155,19 @@ export function improveWithLp(m: Model, start: Column[] | undefined, dl: Deadlin
   if (proven()) return;
 
   const maxCost = Math.max(1, ...m.items.map((it, i) => price(m, it, i, lam, 1).min));
-  if (nItems <= LIMITS.masterItems) {
+  // The library's dense tableau costs rows^2 x columns per solve: column generation only where that stays small.
+  if (nItems <= LIMITS.masterItems && nItems * m.N <= LIMITS.masterCells) {
     // Column generation on the restricted master.
     const master: Map<string, Column>[] = m.items.map(() => new Map());
     let lastLp: { cols: Column[]; x: number[]; unplaced: number[] } | undefined;
     const addCol = (c: Column) => master[c.item].set(c.key, c);
     start?.forEach(addCol);
     m.items.forEach((it, i) => price(m, it, i, lam, 2).cols.forEach(addCol));
-    for (let round = 0; round < LIMITS.cgRounds && dl.now() < dl.at; round++) {
+    // column generation gets at most 35% of what is left: the search after it needs the rest
+    const cgDl = subDeadline(dl, 0.35);
+    for (let round = 0; round < LIMITS.cgRounds && cgDl.now() < cgDl.at; round++) {
       const cols = master.flatMap((mm) => [...mm.values()]);
-      const r = solveColumns({ nItems, cap: m.cap, columns: cols, integer: false, unplacedCost: 10 * maxCost + 1000, now: dl.now, hooks, timeoutMs: Math.max(1, dl.at - dl.now()) });
+      const r = solveColumns({ nItems, cap: m.cap, columns: cols, integer: false, unplacedCost: 10 * maxCost + 1000, now: dl.wallNow ?? (() => 0), hooks, timeoutMs: dl.wallMsLeft?.() });
       if (!r.clean) break;
       lastLp = { cols, x: r.x, unplaced: r.unplaced };
       lam = r.duals;
@@ -181,7 +189,7 @@ export function improveWithLp(m: Model, start: Column[] | undefined, dl: Deadlin
     }
     if (lastLp && !proven()) roundLp(m, lastLp, lam, dl, cb, hooks);
   } else {
-    lam = subgradient(m, lam, cb.incumbentCost(), { now: dl.now, at: dl.now() + Math.max(0, (dl.at - dl.now()) * 0.4) }, noteBound);
+    lam = subgradient(m, lam, cb.incumbentCost(), subDeadline(dl, 0.4), noteBound);
   }
   if (proven()) return;
   // Priced starts.
@@ -252,7 +260,10 @@ function exactOverDoubt(m: Model, lam: number[], lower: number, dl: Deadline, cb
     const proving = gg >= gap - 1e-12;
     const sets = cands.map((cs, i) => {
       const keep = cs.filter((x) => x.rc <= gg + 1e-9).map((x) => x.c);
-      if (!keep.some((c) => c.key === inc[i].key)) keep.push(inc[i]);
+      // The incumbent's column joins items already in doubt (so the MILP can keep it); an item
+      // fixed by its reduced costs stays fixed (adding it would put every VM in doubt).
+      if (keep.length > 1 && !keep.some((c) => c.key === inc[i].key)) keep.push(inc[i]);
+      if (keep.length === 0) keep.push(inc[i]);
       return keep;
     });
     const r = milpOver(m, sets, dl, cb, hooks);
@@ -314,7 +325,7 @@ function milpOver(m: Model, sets: Column[][], dl: Deadline, cb: LpCallbacks, hoo
   }
   const local = new Map(doubt.map((i, k) => [i, k]));
   const columns = doubt.flatMap((i) => sets[i].map((c) => ({ item: local.get(i)!, cost: c.cost, use: c.use, col: c })));
-  const r = solveColumns({ nItems: doubt.length, cap, columns, integer: true, now: dl.now, hooks, timeoutMs: Math.max(1, dl.at - dl.now()) });
+  const r = solveColumns({ nItems: doubt.length, cap, columns, integer: true, now: dl.wallNow ?? (() => 0), hooks, timeoutMs: dl.wallMsLeft?.(), nodeLimit: LIMITS.milpNodes });
   const sel = fixedSel.slice();
   columns.forEach((c, k) => {
     if (Math.abs(r.x[k] - 1) <= 1e-6) sel[doubt[c.item]] = c.col;

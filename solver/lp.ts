@@ -10,6 +10,7 @@
  * Problem shape: choose columns, one per item (assignment rows), within capacity rows.
  */
 import * as lpModule from 'javascript-lp-solver';
+import { charge } from './effort.js';
 
 /** The package's types describe its CommonJS shape; under ESM the solver is the default export. */
 const lpSolver = ((lpModule as unknown as { default?: unknown }).default ?? lpModule) as { Solve(model: unknown, precision?: number, full?: boolean): unknown };
@@ -77,6 +78,12 @@ export interface LpInput {
   integer: boolean;
   /** Library time-out (ms); it is only checked between branch-and-bound nodes. */
   timeoutMs?: number;
+  /**
+   * Branch-and-bound node limit (MILP): deterministic, unlike the time-out. The library
+   * reads the clock (Date.now) only to stop branch and bound, so during the call the clock
+   * it sees counts nodes; it jumps past the limit once `timeoutMs` of real time is spent.
+   */
+  nodeLimit?: number;
   /** Cost of leaving an item unplaced (LP only; keeps a restricted master feasible). */
   unplacedCost?: number;
   now: () => number;
@@ -113,18 +120,42 @@ export function solveColumns(input: LpInput): LpResult {
   if (!integer && input.unplacedCost !== undefined) {
     for (let i = 0; i < nItems; i++) variables[`u${i}`] = { cost: input.unplacedCost, [`a${i}`]: 1 };
   }
+  const nodeLimit = integer && input.nodeLimit ? Math.max(1, Math.floor(input.nodeLimit)) : undefined;
   const model: LibraryModel = {
     optimize: 'cost',
     opType: 'min',
     constraints,
     variables,
     ...(integer ? { ints } : {}),
-    options: { presolve: false, ...(input.timeoutMs ? { timeout: Math.max(1, Math.floor(input.timeoutMs)) } : {}) },
+    options: { presolve: false, ...(nodeLimit ? { timeout: nodeLimit } : input.timeoutMs ? { timeout: Math.max(1, Math.floor(input.timeoutMs)) } : {}) },
   };
+  const rows = nItems + capRows.length + 1;
+  const cols = columns.length + (integer ? 0 : nItems) + capRows.length + 1;
   const t0 = input.now();
   input.hooks?.beforeSolve?.(integer ? 'milp' : 'lp', model);
-  const sol = lpSolver.Solve(model as never, undefined, true) as unknown as LibSolution;
+  const realNow = Date.now;
+  let nodes = 0;
+  if (nodeLimit) {
+    const wallEnd = realNow() + (input.timeoutMs ?? 1e9);
+    Date.now = () => {
+      if (realNow() > wallEnd) {
+        nodes = nodeLimit + 1;
+        return Number.MAX_SAFE_INTEGER / 2;
+      }
+      return nodes++;
+    };
+  }
+  let sol: LibSolution;
+  try {
+    sol = lpSolver.Solve(model as never, undefined, true) as unknown as LibSolution;
+  } finally {
+    Date.now = realNow;
+  }
+  // Effort: simplex pivots on the dense tableau (about rows of them, each rows x cols), for every
+  // branch-and-bound node of a MILP (each re-solves with its cuts).
+  charge(integer ? 2 * rows * cols * Math.max(1, nodes) : 2 * rows * cols);
   const ms = input.now() - t0;
+  if (nodeLimit && nodes > nodeLimit) (sol as { nodeLimitHit?: boolean }).nodeLimitHit = true;
   input.hooks?.tamper?.(integer ? 'milp' : 'lp', sol.solutionSet);
   return check(input, model, sol, capRows, ms);
 }
@@ -132,7 +163,8 @@ export function solveColumns(input: LpInput): LpResult {
 function check(input: LpInput, model: LibraryModel, sol: LibSolution, capRows: number[], ms: number): LpResult {
   const { nItems, cap, columns, integer } = input;
   const issues: string[] = [];
-  if (input.timeoutMs && ms >= input.timeoutMs * 0.98) issues.push(`hit its time-out (${Math.round(ms)} ms): the answer may not be optimal`);
+  if ((sol as { nodeLimitHit?: boolean }).nodeLimitHit) issues.push(`hit its time-out (node limit ${input.nodeLimit}): the answer may not be optimal`);
+  else if (input.timeoutMs && ms >= input.timeoutMs * 0.98) issues.push(`hit its time-out (${Math.round(ms)} ms): the answer may not be optimal`);
   const x = columns.map((_, k) => sol.solutionSet[`x${k}`] ?? 0);
   const unplaced = Array.from({ length: nItems }, (_, i) => sol.solutionSet[`u${i}`] ?? 0);
   const res: LpResult = { clean: false, valid: false, issues, infeasible: !sol.feasible, x, unplaced, objective: NaN, libraryResult: sol.evaluation, duals: new Array(cap.length).fill(0), ms };

@@ -307,7 +307,13 @@ function buildItem(m: Model, vm: ProblemVm, v: number, itemIndex: number, splitA
   };
   if (cur) {
     // Stay put: the current placement, with untouched memory following what is there already.
-    const mem = cur.mem.reduce((a, b) => a + b, 0) > 0 ? scaleTo(cur.mem, vm.memoryMiB) : oneHot(N, mostCommon(cur.vcpuNode), vm.memoryMiB);
+    let mem = cur.mem.reduce((a, b) => a + b, 0) > 0 ? scaleTo(cur.mem, vm.memoryMiB) : oneHot(N, mostCommon(cur.vcpuNode), vm.memoryMiB);
+    if (vm.cells?.length) {
+      // A guest cell's memory belongs on its own node (verify checks it): staying keeps the vCPUs, and
+      // memory found elsewhere moves to its cell's node (paying the move cost).
+      mem = new Array<number>(N).fill(0);
+      for (const c of vm.cells) mem[cur.vcpuNode[c.vcpus[0]]] += c.memoryMiB;
+    }
     if (!vm.cells?.length || cellsWhole(vm, cur.vcpuNode)) {
       add(makeColumn(m, item, cur.vcpuNode, mem, vm.cells?.length ? vm.cells.map((c) => cur.vcpuNode[c.vcpus[0]]) : undefined));
     }

@@ -13,6 +13,23 @@ import { buildModel, DEFAULTS, type Column, type Model } from './model.js';
 import { improveWithLp, lagrangeBound, type LpHooks } from './lp-stage.js';
 import type { Placement, Problem } from './types.js';
 import { evaluate, verify } from './verify.js';
+import { effortUsed, guardHit, subDeadline } from './effort.js';
+import { ruinRecreate } from './lns.js';
+
+/**
+ * Effort budget of one solve (units of solver/effort.ts), scaled to the problem: enough
+ * for the starts, column generation and the exact MILPs on the sizes the bench covers,
+ * calibrated so that it is spent in well under the default 1 s on a loaded 2-core machine.
+ */
+/** Shares of the effort budget: local search of each start, then ruin and recreate before the LP stage. */
+const LS_SHARE = 0.05;
+const RR_SHARE = 0.25;
+
+export function effortBudget(problem: Problem): number {
+  const N = problem.topology.nodes.length;
+  const n = problem.vms.length;
+  return Math.round(Math.min(1.6e7, Math.max(1.5e6, 100 * n * N * N)));
+}
 
 export interface Progress {
   placement: Placement;
@@ -78,6 +95,7 @@ export function toPlacement(problem: Problem, inc: Incumbent, bound: number | un
 
 export function runPipeline(problem: Problem, opts: PipelineOptions): Placement {
   const dl = opts.deadline;
+  const effort0 = effortUsed();
   const tol = problem.options?.gapTolerance ?? DEFAULTS.gapTolerance;
   let m = buildModel(problem);
   const why = obviousInfeasibility(m);
@@ -104,10 +122,12 @@ export function runPipeline(problem: Problem, opts: PipelineOptions): Placement 
     // Every VM on its cheapest column, capacity ignored: a start that reaches it is optimal.
     const floor = lagrangeBound(mm, new Array(mm.cap.length).fill(0)).bound;
     let top: [Column[], string] | undefined;
-    for (const s of ['stay-first', 'cost-first'] as const) {
+    // With no VM placed yet both starts are the same: one is enough.
+    const strategies = mm.items.some((it) => it.cur) ? (['stay-first', 'cost-first'] as const) : (['cost-first'] as const);
+    for (const s of strategies) {
       const g = greedy(mm, s);
       if (!g) continue;
-      const ls = localSearch(mm, g, dl);
+      const ls = localSearch(mm, g, subDeadline(dl, LS_SHARE));
       if (!top || totalCost(ls) < totalCost(top[0]) - 1e-9) top = [ls, `greedy(${s}${tag})+local-search`];
       if (totalCost(top[0]) <= floor + 1e-9 * Math.max(1, Math.abs(floor))) break;
     }
@@ -119,7 +139,14 @@ export function runPipeline(problem: Problem, opts: PipelineOptions): Placement 
     m = buildModel(problem, { splitAll: true });
     starts(m, ',split');
   }
-  if (!opts.greedyOnly && dl.now() < dl.at) {
+  const provenOptimal = () => bestPlacement?.status === 'optimal';
+  const rr = (share: number, seed: number) => {
+    if (!best || best.m !== m || provenOptimal() || dl.now() >= dl.at) return;
+    const sel = ruinRecreate(m, best.sel, subDeadline(dl, share), { seed });
+    offer(m, sel, `${best.method.replace(/\+ruin-recreate$/, '')}+ruin-recreate`);
+  };
+  if (!opts.greedyOnly) rr(RR_SHARE, 1);
+  if (!opts.greedyOnly && dl.now() < dl.at && !provenOptimal()) {
     improveWithLp(m, best?.sel, dl, {
       offer: (sel, method) => offer(m, sel, method),
       reject: (why) => rejected.push(why),
@@ -139,6 +166,9 @@ export function runPipeline(problem: Problem, opts: PipelineOptions): Placement 
       incumbent: () => best?.m === m ? best.sel : undefined,
     }, opts.lpHooks, tol);
   }
+  if (!opts.greedyOnly) rr(1, 2);
+  const used = effortUsed() - effort0;
+  if (bestPlacement && guardHit()) rejected.push(`stopped by the time guard before its effort budget (${Math.round(used)} of ${dl.at} units): the answer depends on machine load`);
   if (bestPlacement && rejected.length) {
     bestPlacement.reason = `${rejected[0]}${rejected.length > 1 ? ` (and ${rejected.length - 1} more)` : ''}; answer from ${bestPlacement.method}`;
   }

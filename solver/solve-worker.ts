@@ -6,7 +6,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { runPipeline } from './pipeline.js';
+import { effortBudget, runPipeline } from './pipeline.js';
+import { effortDeadline } from './effort.js';
 import type { LpHooks } from './lp.js';
 import type { Placement, Problem } from './types.js';
 
@@ -22,6 +23,8 @@ export interface WorkerJob {
   answerBy: number;
   /** Test hooks: 'hang-lp' makes every LP call loop forever; 'hang-start' hangs before any work. */
   hook?: 'hang-lp' | 'hang-start';
+  /** Effort budget (solver/effort.ts); default effortBudget(problem). */
+  effort?: number;
 }
 
 function hang(): never {
@@ -37,7 +40,8 @@ parentPort!.on('message', (input: WorkerJob) => {
     const lpHooks: LpHooks | undefined = input.hook === 'hang-lp' ? { beforeSolve: () => hang() } : undefined;
     const at = performance.now() + (input.answerBy - Date.now());
     const placement = runPipeline(input.problem, {
-      deadline: { now: () => performance.now(), at },
+      // counted effort stops the search; the clock only guards the answer time
+      deadline: effortDeadline(input.effort ?? effortBudget(input.problem), { now: () => performance.now(), at }),
       report: (p) => post({ job: input.job, kind: 'progress', placement: p }),
       lpHooks,
     });

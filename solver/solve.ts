@@ -10,7 +10,8 @@
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { DEFAULTS } from './model.js';
-import { infeasible, runPipeline, type PipelineOptions } from './pipeline.js';
+import { effortBudget, infeasible, runPipeline, type PipelineOptions } from './pipeline.js';
+import { effortDeadline } from './effort.js';
 import type { WorkerJob, WorkerMessage } from './solve-worker.js';
 import type { Placement, Problem } from './types.js';
 import { verify } from './verify.js';
@@ -18,10 +19,14 @@ import { verify } from './verify.js';
 export interface SolveHooks {
   /** Test hook passed to the worker (see solve-worker.ts). */
   workerHook?: WorkerJob['hook'];
+  /** Effort budget instead of effortBudget(problem) (tests, benchmarks). */
+  effort?: number;
 }
 
 /** Share of the time limit the worker aims to finish in, leaving room to hand the answer over. */
 const WORKER_SHARE = 0.85;
+/** Share of the time limit after which the caller computes its own greedy fallback if the worker has sent nothing. */
+const FALLBACK_AT = 0.2;
 
 function better(a: Placement | undefined, b: Placement): boolean {
   if (!a || a.status === 'infeasible') return b.status !== 'infeasible';
@@ -69,12 +74,19 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
   const notes: string[] = [];
   let best: Placement | undefined;
   let fallback: Placement | undefined;
+  // The greedy start, no local search (cheap): what is used if the worker gives nothing.
+  const computeFallback = () => {
+    fallback = runPipeline(problem, { greedyOnly: true, deadline: { now: () => performance.now(), at: t0 } });
+    if (better(best, fallback)) best = fallback;
+  };
   const result = new Promise<Placement>((resolve) => {
     let settled = false;
     const finish = (why: string | undefined, reuse: boolean) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(fallbackTimer);
+      if (!best && !fallback) computeFallback();
       if (reuse) giveBack(worker);
       else void worker.terminate();
       if (why) notes.push(why);
@@ -89,6 +101,11 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
       if (better(best, p)) best = p;
     };
     const timer = setTimeout(() => finish(`stopped at the ${limit} ms deadline; best answer so far`, false), Math.max(0, hardAt - performance.now()));
+    // The greedy fallback is computed here only when the worker has sent nothing by FALLBACK_AT of the deadline
+    // (it streams its first answer early): on a shared machine its CPU is better left to the worker.
+    const fallbackTimer = setTimeout(() => {
+      if (!best && !settled) computeFallback();
+    }, Math.max(0, t0 + limit * FALLBACK_AT - performance.now()));
     worker.on('message', (msg: WorkerMessage) => {
       if (msg.job !== job) return;
       if (msg.kind === 'progress') accept(msg.placement);
@@ -101,11 +118,8 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
     });
     worker.on('error', (e) => finish(`solver worker failed: ${e.message}`, false));
     worker.on('exit', () => finish('solver worker exited', false));
-    worker.postMessage({ job, problem, answerBy: Date.now() + Math.max(1, limit * WORKER_SHARE - 20), hook: hooks.workerHook } satisfies WorkerJob);
+    worker.postMessage({ job, problem, answerBy: Date.now() + Math.max(1, limit * WORKER_SHARE - 20), hook: hooks.workerHook, effort: hooks.effort } satisfies WorkerJob);
   });
-  // Fallback computed here while the worker runs: the greedy start, no local search (cheap).
-  fallback = runPipeline(problem, { greedyOnly: true, deadline: { now: () => performance.now(), at: t0 } });
-  if (better(best, fallback)) best = fallback;
   const out: Placement = { ...(await result), solveMs: performance.now() - t0 };
   if (notes.length && out.status !== 'infeasible') out.reason = [out.reason, ...notes].filter(Boolean).join('; ');
   return out;
@@ -116,9 +130,10 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
  * Not protected against the LP library looping forever (only the worker is): for
  * tests and benchmarks on instances known to behave, never for the daemon.
  */
-export function solveInProcess(problem: Problem, opts: Partial<Pick<PipelineOptions, 'lpHooks' | 'greedyOnly'>> & { timeLimitMs?: number } = {}): Placement {
+export function solveInProcess(problem: Problem, opts: Partial<Pick<PipelineOptions, 'lpHooks' | 'greedyOnly'>> & { timeLimitMs?: number; effort?: number } = {}): Placement {
   const t0 = performance.now();
   const limit = opts.timeLimitMs ?? problem.options?.timeLimitMs ?? DEFAULTS.timeLimitMs;
-  const p = runPipeline(problem, { deadline: { now: () => performance.now(), at: t0 + limit }, lpHooks: opts.lpHooks, greedyOnly: opts.greedyOnly });
+  const deadline = effortDeadline(opts.effort ?? effortBudget(problem), { now: () => performance.now(), at: t0 + limit });
+  const p = runPipeline(problem, { deadline, lpHooks: opts.lpHooks, greedyOnly: opts.greedyOnly });
   return { ...p, solveMs: performance.now() - t0 };
 }
