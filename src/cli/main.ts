@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   plan: { summary: 'one cycle: print the plan (steps and the gain each brings); nothing applied', load: async () => (await import('./commands/plan.js')).command },
   apply: { summary: 'one cycle: apply the plan now', load: async () => (await import('./commands/apply.js')).command },
   run: { summary: 'run the placement daemon', load: async () => (await import('./commands/run.js')).command },
+  status: { summary: 'what the running daemon is doing (last cycle, quality, pending, refused, left alone)', load: async () => (await import('./commands/status.js')).command },
 };
 
 const USAGE = () => `usage: numaplace <command> [options]

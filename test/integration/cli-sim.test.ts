@@ -114,6 +114,30 @@ describe('CLI on the simulated host', function () {
     }
   });
 
+  it('status: what the running daemon does, from its state directory; exit 1 once it stopped', async () => {
+    const cfg = join(dir, 'config.json');
+    writeFileSync(cfg, JSON.stringify({ schedule: '* * * * * *', mode: 'apply', metrics: { enabled: false }, churn: { holdCycles: 2 } }));
+    const state = join(dir, 'state');
+    const d = daemon(['--simulate', 'steady-4x16', '--config', cfg, '--state-dir', state]);
+    await d.until(/cycle done/);
+    const text = cli(['status', '--state-dir', state]);
+    expect(text.code, text.stderr).to.equal(0);
+    expect(text.stdout).to.match(new RegExp(`^numaplace: running \\(pid ${d.child.pid}\\), mode apply`));
+    expect(text.stdout).to.match(/quality \(load-weighted NUMA distance, lower is better\): now [\d.]+, planned [\d.]+, all-local [\d.]+/);
+    expect(text.stdout).to.match(/left alone \(1\):\n {2}api-10: excluded by its domain metadata/);
+    const json = JSON.parse(cli(['status', '--state-dir', state, '--json']).stdout);
+    expect(json).to.include({ running: true, pid: d.child.pid, mode: 'apply' });
+    expect(json.lastCycle.outcome).to.equal('ok');
+    d.child.kill('SIGTERM');
+    expect(await d.exited).to.equal(0);
+    const after = cli(['status', '--state-dir', state]);
+    expect(after.code).to.equal(1);
+    expect(after.stdout).to.match(/^numaplace: NOT running/);
+    const none = cli(['status', '--state-dir', join(dir, 'nothing-here')]);
+    expect(none.code).to.equal(1);
+    expect(none.stderr.trim().split('\n')).to.have.length(1);
+  });
+
   it('run: SIGHUP reloads the config, keeping the running one when the new is invalid', async () => {
     const cfg = join(dir, 'config.json');
     writeFileSync(cfg, JSON.stringify({ schedule: '* * * * * *', metrics: { enabled: false } }));
