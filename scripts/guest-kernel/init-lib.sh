@@ -35,8 +35,9 @@ root_over_9p() {
   mount --move /proc /newroot/proc
   mount --move /sys /newroot/sys
   mount --move /dev /newroot/dev
+  # A clean /run for the daemons started inside. /tmp stays the host's (read through the overlay,
+  # writes to its tmpfs upper layer): a checkout under /tmp, as CI may clone one, must stay visible.
   mount -t tmpfs tmpfs /newroot/run
-  mount -t tmpfs tmpfs /newroot/tmp
   cp /lib/guest-init.sh /newroot/run/guest-init.sh   # so the chrooted command can call guest_poweroff
   exec chroot /newroot "$@"
 }

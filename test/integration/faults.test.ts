@@ -85,7 +85,8 @@ describe('reliability: faults on real libvirt + QEMU', function () {
     await sleep(50);
     const r2 = await daemon.runCycle();
     expect(r2.outcome).to.be.oneOf(['ok', 'warming-up']);
-    const after = pinsOf(await backend.sample());
+    // Read back with an ordinary timeout: libvirtd may still be working off its backlog after SIGCONT.
+    const after = pinsOf(await new VirshBackend({ uri: TEST_URI, timeoutMs: 30_000 }).sample());
     oldOrNew(before, after, after);
     for (const [vm, b] of before) if (!r2.applied.some((s) => s.vm === vm)) expect(after.get(vm), vm).to.equal(b);
     counters.faultsSurvived++;

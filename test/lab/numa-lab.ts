@@ -117,8 +117,8 @@ export class NumaLab {
     const t = typeof topology === 'string' ? loadTopologies()[topology] : topology;
     if (!t) throw new LabError('setup', `no topology named ${String(topology)} in scripts/numa-lab/topologies.json`);
     const t0 = Date.now();
-    // The lab mounts its own tmpfs on /tmp and /run: a tree there is invisible inside.
-    if (/^\/(tmp|run)(\/|$)/.test(REPO_ROOT)) throw new LabError('setup', `the repository (${REPO_ROOT}) must not be under /tmp or /run: the lab sees the machine's root with its own tmpfs there`);
+    // The lab mounts its own tmpfs on /run: a tree there is invisible inside (/tmp is the machine's).
+    if (/^\/run(\/|$)/.test(REPO_ROOT)) throw new LabError('setup', `the repository (${REPO_ROOT}) must not be under /run: the lab sees the machine's root with its own tmpfs there`);
     let cache: string;
     try {
       cache = execFileSync('bash', [join(REPO_ROOT, 'scripts/guest-kernel/fetch.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
