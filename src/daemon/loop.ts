@@ -22,7 +22,7 @@ import type { Placement } from '../../solver/index.js';
 import { keepRunningValues, restartKeysChanged } from '../core/config-table.js';
 import { acquireLock, type Lock } from './lock.js';
 import { describeStep, type Logger } from './log.js';
-import { planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
+import { NO_PLACEMENT_FALLBACK, planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
 import { newLoadTracker, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
 import type { Settings } from './settings.js';
 import { commitCycle } from './commit-cycle.js';
@@ -227,7 +227,7 @@ export class Daemon {
       const cp = await planCycle({ sample, loads: t.loads, lastLoads: t.last, settings, churn: this.state.churn, hotplug: this.state.hotplug, solve: this.opts.solve, holdRule: true, clock: this.now });
       const { placement, planned: out, solveMs } = cp;
       for (const n of cp.notes) this.logger.warn(n);
-      if (placement.status === 'infeasible') this.logger.warn('no feasible placement; VMs stay on their nodes, only pins on reserved or offline CPUs are put right', { reason: placement.reason });
+      if (placement.status === 'infeasible') this.logger.warn(`no feasible placement; ${NO_PLACEMENT_FALLBACK}`, { reason: placement.reason });
       for (const v of out.violations) this.logger.info('correcting now', { vm: v.vm, why: v.reason });
       for (const r of cp.busy) this.logger.warn('left alone this cycle', { vm: r.vm, reason: r.reason });
       for (const r of out.refused) this.logger.warn('refused', { vm: r.vm, reason: r.reason });
