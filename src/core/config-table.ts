@@ -286,6 +286,14 @@ export const CONFIG_TABLE = {
     reload: 'live',
     doc: "Honour `<np:policy exclude=\"true\"/>` in a domain's `<metadata>` (namespace `https://numaplace.dev/xmlns/policy/1`).",
   }),
+  "foreign.manage": key({
+    section: "Exclusions",
+    default: false,
+    check: bool,
+    allowed: "`true` or `false`",
+    reload: 'live',
+    doc: "VMs another tool manages are left alone by default (pins, shares, memory and hot-plug untouched; their load and memory count as fixed), and this is logged once per VM: VMs with OpenStack Nova, oVirt/RHV or KubeVirt metadata (namespaces `http://openstack.org/xmlns/libvirt/nova/...`, `http://ovirt.org/vm/...`, `http://kubevirt.io...`), and VMs whose persistent definition has `<cputune>` pins or a `<numatune>` nodeset that numaplace did not write (it marks what it writes with `<npw:written xmlns:npw=\"https://numaplace.dev/xmlns/written/1\"/>`). `true` hands them over to numaplace.",
+  }),
   "shares.enabled": key({
     section: "CPU shares (`virsh schedinfo ... cpu_shares`)",
     default: true,

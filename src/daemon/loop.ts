@@ -116,6 +116,8 @@ export class Daemon {
   private finished: Promise<void> | null = null;
   private resolveFinished: (() => void) | null = null;
   private readonly now: () => number;
+  /** VMs left alone and the reason last logged for each: said once per VM, again only when the reason changes. */
+  private readonly announcedExclusions = new Map<string, string>();
 
   constructor(private readonly opts: DaemonOptions) {
     this.settings = opts.settings;
@@ -227,6 +229,7 @@ export class Daemon {
       const cp = await planCycle({ sample, loads: t.loads, lastLoads: t.last, settings, churn: this.state.churn, hotplug: this.state.hotplug, solve: this.opts.solve, holdRule: true, clock: this.now });
       const { placement, planned: out, solveMs } = cp;
       for (const n of cp.notes) this.logger.warn(n);
+      this.announceExclusions(cp.excluded);
       if (placement.status === 'infeasible') this.logger.warn(`no feasible placement; ${NO_PLACEMENT_FALLBACK}`, { reason: placement.reason });
       for (const v of out.violations) this.logger.info('correcting now', { vm: v.vm, why: v.reason });
       for (const r of cp.busy) this.logger.warn('left alone this cycle', { vm: r.vm, reason: r.reason });
@@ -304,6 +307,16 @@ export class Daemon {
     } catch (e) {
       this.logger.error('metrics observer failed', { error: (e as Error).message });
     }
+  }
+
+  /** Log each VM left alone (excluded, another tool's) once, not every cycle. */
+  private announceExclusions(excluded: ReadonlyMap<string, string>): void {
+    for (const [vm, why] of excluded) {
+      if (this.announcedExclusions.get(vm) === why) continue;
+      this.announcedExclusions.set(vm, why);
+      this.logger.warn('left alone', { vm, reason: why });
+    }
+    for (const vm of [...this.announcedExclusions.keys()]) if (!excluded.has(vm)) this.announcedExclusions.delete(vm);
   }
 
   private logAction(a: ActionEvent): void {

@@ -13,7 +13,13 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Daemon } from '../../src/daemon/loop.js';
+import { memoryLogger } from '../../src/daemon/log.js';
+import { withSettings, type Settings } from '../../src/daemon/settings.js';
+import type { HostBackend, HostSample } from '../../src/host/backend.js';
+import { VirshBackend } from '../../src/host/virsh-backend.js';
 import { runVirsh } from '../../src/host/virsh-exec.js';
+import { solveInProcess } from '../../solver/solve.js';
 import { issue12Case, registerReport } from '../reliability/counters.js';
 import { requireLibvirt, TEST_URI } from './libvirt-available.js';
 
@@ -64,6 +70,35 @@ export function threadAffinity(n: string): Record<string, string> {
   }
   return out;
 }
+
+/** The real backend, showing only our VMs to the daemon (the shared test VMs are never touched). */
+class OnlyOurs implements HostBackend {
+  readonly kind = 'virsh' as const;
+  constructor(readonly inner: VirshBackend, readonly names: ReadonlySet<string>) {}
+  topology() { return this.inner.topology(); }
+  async sample(): Promise<HostSample> {
+    const s = await this.inner.sample();
+    return { ...s, vms: s.vms.filter((v) => this.names.has(v.name)), skipped: [] };
+  }
+  pinVcpu: HostBackend['pinVcpu'] = (...a) => this.inner.pinVcpu(...a);
+  pinEmulator: HostBackend['pinEmulator'] = (...a) => this.inner.pinEmulator(...a);
+  setNodeset: HostBackend['setNodeset'] = (...a) => this.inner.setNodeset(...a);
+  setShares: HostBackend['setShares'] = (...a) => this.inner.setShares(...a);
+  setVcpus: HostBackend['setVcpus'] = (...a) => this.inner.setVcpus(...a);
+  attachMemory: HostBackend['attachMemory'] = (...a) => this.inner.attachMemory(...a);
+  stats() { return this.inner.stats(); }
+  close() { return this.inner.close(); }
+}
+
+function daemonOn(names: string[], over: Parameters<typeof withSettings>[0] = {}) {
+  const logger = memoryLogger();
+  const backend = new OnlyOurs(new VirshBackend({ uri: TEST_URI, timeoutMs: 60_000, binary: join(ACTIVE_VIRSH_DIR, 'virsh') }), new Set(names));
+  const settings: Settings = withSettings({ mode: 'apply', reservedCpus: '0', cpuOvercommit: 8, churn: { holdCycles: 1 }, ...over });
+  const d = new Daemon({ backend, settings, solve: async (p) => solveInProcess(p, { timeLimitMs: 300 }), logger, stateDir: null });
+  return { d, logger };
+}
+
+const NOVA_METADATA = `<nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1"><nova:name>web-1</nova:name><nova:flavor name="m1.tiny"><nova:vcpus>1</nova:vcpus></nova:flavor></nova:instance>`;
 
 describe('issue 12 on real QEMU (own VMs, virsh backend)', function () {
   this.timeout(240_000);
@@ -126,5 +161,49 @@ describe('issue 12 on real QEMU (own VMs, virsh backend)', function () {
     const pid = readFileSync(`/run/libvirt/qemu/${x}.pid`, 'utf8').trim();
     const resident = readFileSync(`/proc/${pid}/numa_maps`, 'utf8').split('\n').reduce((s, l) => s + Number(/ N0=(\d+)/.exec(l)?.[1] ?? 0), 0) * 4 / 1024;
     issue12Case('item 1: real QEMU, plan --config with exclude.names', `feasible; excluded VM resident ${resident.toFixed(0)} MiB of 64 in its guest RAM and QEMU`);
+  });
+
+  it('item 2: a VM with Nova metadata and one with a persistent <vcpupin> numaplace did not write are left as they are, said once; the others are placed', async () => {
+    const nova = vmName('nova');
+    const pinned = vmName('pinned');
+    const mine = vmName('mine');
+    await define(nova, { persistent: false, metadata: NOVA_METADATA });
+    await define(pinned, { persistent: true, extra: "<cputune><vcpupin vcpu='0' cpuset='0'/><emulatorpin cpuset='0'/></cputune>" });
+    await define(mine, { persistent: false });
+    for (const n of [nova, mine]) {
+      await virsh('vcpupin', '--domain', n, '--vcpu', '0', '--cpulist', '0', '--live');
+      await virsh('emulatorpin', '--domain', n, '--cpulist', '0', '--live');
+    }
+    const xmlBefore = { nova: await virsh('dumpxml', '--domain', nova), pinned: await virsh('dumpxml', '--inactive', '--domain', pinned) };
+    const affBefore = { nova: threadAffinity(nova), pinned: threadAffinity(pinned) };
+    expect(Object.values(affBefore.pinned).every((c) => c === '0'), JSON.stringify(affBefore.pinned)).to.equal(true);
+    const { d, logger } = daemonOn([nova, pinned, mine]);
+    for (let c = 0; c < 4; c++) {
+      const r = await d.runCycle();
+      expect(r.outcome, r.error).to.be.oneOf(['ok', 'warming-up']);
+      expect(r.steps.filter((s) => s.vm !== mine), JSON.stringify(r.steps)).to.deep.equal([]);
+    }
+    // Untouched: the kernel's affinity of every thread, the XML (pins, shares; live for the transient one, persistent for the other).
+    expect(threadAffinity(nova)).to.deep.equal(affBefore.nova);
+    expect(threadAffinity(pinned)).to.deep.equal(affBefore.pinned);
+    const strip = (x: string) => x.replace(/<vcpu[^>]*>\d+<\/vcpu>/, '');
+    expect(strip(await virsh('dumpxml', '--domain', nova))).to.equal(strip(xmlBefore.nova));
+    expect(await virsh('dumpxml', '--inactive', '--domain', pinned)).to.equal(xmlBefore.pinned);
+    // Ours was placed: off the reserved CPU 0.
+    expect(threadAffinity(mine)['CPU 0/TCG']).to.equal('1');
+    // Said once per VM over 4 cycles.
+    const said = (vm: string) => logger.lines.map((l) => JSON.parse(l)).filter((j) => j.msg === 'left alone' && j.vm === vm);
+    expect(said(nova)).to.have.length(1);
+    expect(said(nova)[0].reason).to.contain('managed by OpenStack Nova (domain metadata namespace http://openstack.org/xmlns/libvirt/nova/1.1)');
+    expect(said(pinned)).to.have.length(1);
+    expect(said(pinned)[0].reason).to.contain('persistent definition has <vcpupin> for vCPU 0, <emulatorpin> that numaplace did not write');
+    // foreign.manage hands them over.
+    const over = daemonOn([nova, pinned, mine], { foreign: { manage: true } });
+    await over.d.runCycle();
+    const r = await over.d.runCycle();
+    expect(r.applied.filter((s) => s.vm === nova && s.kind === 'pinVcpu')).to.have.length(1);
+    expect(r.applied.filter((s) => s.vm === pinned && s.kind === 'pinVcpu')).to.have.length(1);
+    expect(threadAffinity(nova)['CPU 0/TCG']).to.equal('1');
+    issue12Case('item 2: real QEMU, Nova metadata and foreign persistent pins', `4 cycles: 0 steps on the 2 foreign VMs, /proc affinity and XML unchanged, logged once each; ours placed; foreign.manage=true places them`);
   });
 });
