@@ -228,7 +228,7 @@ export const CONFIG_TABLE = {
     check: bool,
     allowed: "`true` or `false`",
     reload: 'live',
-    doc: "Also write every change to the persistent definition of persistent VMs (`virsh ... --config` beside `--live`), so it survives a VM restart. Off: changes are live only; a restarted VM starts from its definition and numaplace places it again on the next cycles.",
+    doc: "Also write every change to the persistent definition of persistent VMs (`virsh ... --config` beside `--live`), so it survives a VM restart. The definition (`dumpxml --inactive`) is compared with the target on its own: a setting already live but not in the definition is written there alone, one already there is not written again. Off: changes are live only; a restarted VM starts from its definition and numaplace places it again on the next cycles.",
   }),
   "churn.improvementMargin": key({
     section: "Churn (how eagerly VMs are moved)",

@@ -206,4 +206,27 @@ describe('issue 12 on real QEMU (own VMs, virsh backend)', function () {
     expect(threadAffinity(nova)['CPU 0/TCG']).to.equal('1');
     issue12Case('item 2: real QEMU, Nova metadata and foreign persistent pins', `4 cycles: 0 steps on the 2 foreign VMs, /proc affinity and XML unchanged, logged once each; ours placed; foreign.manage=true places them`);
   });
+
+  it('item 4: persistConfig writes a setting that is live already but not in the persistent definition, once', async () => {
+    const vm = vmName('persist');
+    await define(vm, { persistent: true });
+    // Live already where numaplace puts it (CPU 0 reserved -> CPU 1); the definition has no pins.
+    await virsh('vcpupin', '--domain', vm, '--vcpu', '0', '--cpulist', '1', '--live');
+    await virsh('emulatorpin', '--domain', vm, '--cpulist', '1', '--live');
+    expect(await virsh('dumpxml', '--inactive', '--domain', vm)).to.not.contain('<vcpupin');
+    const { d } = daemonOn([vm], { persistConfig: true, shares: { enabled: false } });
+    const reports = [];
+    for (let c = 0; c < 4; c++) reports.push(await d.runCycle());
+    const applied = reports.flatMap((r) => r.applied).filter((s) => s.vm === vm);
+    expect(applied.map((s) => s.kind).sort()).to.deep.equal(['pinEmulator', 'pinVcpu']);
+    const inactive = await virsh('dumpxml', '--inactive', '--domain', vm);
+    expect(inactive).to.match(/<vcpupin vcpu='0' cpuset='1'\/>/);
+    expect(inactive).to.match(/<emulatorpin cpuset='1'\/>/);
+    expect(inactive).to.contain('https://numaplace.dev/xmlns/written/1');
+    // Not foreign afterwards (its marker), and converged: the last cycles plan nothing.
+    expect(reports[3].steps.filter((s) => s.vm === vm)).to.deep.equal([]);
+    expect(reports[3].excludedVms).to.equal(0);
+    expect(threadAffinity(vm)['CPU 0/TCG']).to.equal('1');
+    issue12Case('item 4: real QEMU, persistConfig with live already as planned', 'vcpupin and emulatorpin written to the persistent definition (--config alone), then no further steps');
+  });
 });
