@@ -52,6 +52,18 @@ function same(a: string | null | undefined, b: string): boolean {
   }
 }
 
+/** The nodeset (text) holds every node of the host that has memory; false when absent or unreadable. */
+export function coversAllMemoryNodes(nodeset: string | null | undefined, view: Pick<HostView, 'topology'>): boolean {
+  if (nodeset === null || nodeset === undefined || nodeset === '') return false;
+  let set: Set<number>;
+  try {
+    set = new Set(parseCpuSet(nodeset));
+  } catch {
+    return false;
+  }
+  return view.topology.nodes.filter((n) => n.memoryMiB > 0).every((n) => set.has(n.id));
+}
+
 /** What is wrong with the VM's current vCPU affinity, or null. */
 export function vcpuViolation(vm: VmSample, view: Pick<HostView, 'cpuNode' | 'online' | 'reserved'>): string | null {
   const { cpuNode, online, reserved } = view;
@@ -123,8 +135,11 @@ export function diffVm(input: DiffContext, vm: VmSample, pvm: ProblemVm, place: 
   let memoryMoveMiB = 0;
   const wantNodeset = place.memory.nodeset;
   const haveNodeset = vm.numatune?.nodeset ?? null;
-  const memoryDiffers = !same(haveNodeset, wantNodeset);
-  if (memoryDiffers && wantNodeset !== '') {
+  // A nodeset that holds every node with memory restricts nothing (a one-node host: the memory is
+  // already where it can only be): no move to plan, nothing to refuse or log.
+  const restricts = !coversAllMemoryNodes(wantNodeset, view);
+  const memoryDiffers = !same(haveNodeset, wantNodeset) && (restricts || !coversAllMemoryNodes(haveNodeset, view));
+  if (memoryDiffers && wantNodeset !== '' && restricts) {
     const plannedMem = place.memory.MiB;
     const restrictive = nodesetChangesLive(vm.numatune);
     let toMove = 0;
@@ -158,7 +173,7 @@ export function diffVm(input: DiffContext, vm: VmSample, pvm: ProblemVm, place: 
 
   const move = [...pins, ...emulator, ...nodeset];
   const moveGains = [...pinGains, ...emulator.map(() => 0), ...nodeset.map(() => nodesetGain)];
-  if (!memoryDiffers && wantNodeset !== '' && def && nodesetChangesLive(vm.numatune) && !same(def.numatune?.nodeset, wantNodeset)) {
+  if (!memoryDiffers && restricts && wantNodeset !== '' && def && nodesetChangesLive(vm.numatune) && !same(def.numatune?.nodeset, wantNodeset)) {
     persistOnly.push({ vm: name, kind: 'setNodeset', nodeset: wantNodeset });
   }
   const tidy: Step[] = [...freshPins, ...persistOnly];
