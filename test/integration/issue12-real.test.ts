@@ -229,4 +229,37 @@ describe('issue 12 on real QEMU (own VMs, virsh backend)', function () {
     expect(threadAffinity(vm)['CPU 0/TCG']).to.equal('1');
     issue12Case('item 4: real QEMU, persistConfig with live already as planned', 'vcpupin and emulatorpin written to the persistent definition (--config alone), then no further steps');
   });
+
+  it('item 3 (measured, libvirt 9.0): per-cell memnode has no live path; the persistent definition takes it by define; restrictive needs restrictive memnodes', async () => {
+    const vm = vmName('cells');
+    const cellsXml = domainXml(vm, "<numatune><memory mode='restrictive' nodeset='0'/><memnode cellid='0' mode='restrictive' nodeset='0'/><memnode cellid='1' mode='restrictive' nodeset='0'/></numatune>")
+      .replace('<memory unit=\'MiB\'>64</memory>', "<memory unit='MiB'>128</memory>")
+      .replace("<vcpu placement='static'>1</vcpu>", "<vcpu placement='static' current='2'>4</vcpu>")
+      .replace('</model></cpu>', "</model><numa><cell id='0' cpus='0,2' memory='64' unit='MiB'/><cell id='1' cpus='1,3' memory='64' unit='MiB'/></numa></cpu>");
+    await remove(vm);
+    const file = join(dir, 'cells.xml');
+    writeFileSync(file, cellsXml);
+    made.add(vm);
+    await virsh('define', '--file', file);
+    await virsh('start', '--domain', vm);
+    // One QEMU memory backend per guest cell: what a per-cell nodeset would bind.
+    const pid = readFileSync(`/run/libvirt/qemu/${vm}.pid`, 'utf8').trim();
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    expect(cmdline).to.contain('"id":"ram-node0"').and.to.contain('"id":"ram-node1"');
+    // virsh numatune knows the VM-wide nodeset only (virDomainSetNumaParameters has no per-cell field).
+    const help = await virsh('help', 'numatune');
+    expect(help).to.not.match(/memnode|cellid/);
+    await virsh('numatune', '--domain', vm, '--live', '--nodeset', '0'); // restrictive: allowed live
+    // The persistent definition takes a changed memnode by define while the VM runs; the live one keeps its own.
+    const inactive = await virsh('dumpxml', '--inactive', '--domain', vm);
+    const edited = join(dir, 'cells-edited.xml');
+    writeFileSync(edited, inactive.replace("<memnode cellid='1' mode='restrictive' nodeset='0'/>", "<memnode cellid='1' mode='restrictive' nodeset='0-0'/>"));
+    await virsh('define', '--file', edited);
+    // Mode restrictive for the VM needs restrictive memnodes: define refuses a strict one.
+    const strict = join(dir, 'cells-strict.xml');
+    writeFileSync(strict, inactive.replace("<memnode cellid='1' mode='restrictive' nodeset='0'/>", "<memnode cellid='1' mode='strict' nodeset='0'/>"));
+    const refused = await virsh('define', '--file', strict).then(() => '', (e: Error & { stderr?: string }) => e.stderr ?? e.message);
+    expect(refused).to.contain("'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element");
+    issue12Case('item 3: libvirt 9.0 per-cell memory (measured)', 'no live memnode change (virsh numatune: VM-wide nodeset only); define of the persistent XML takes a memnode while running; restrictive VM needs restrictive memnodes');
+  });
 });
