@@ -43,12 +43,50 @@ export interface ExecuteResult {
   notReached: string[];
 }
 
-/** --live for a running VM; --config too when persistConfig and the VM is persistent. A numatune
- * nodeset of a non-restrictive VM is written only to the config (it cannot change live). */
+/** What a step sets, in `where` (the live VM, or its persistent definition): differs from the step's target? null = unknown. */
+function differs(step: Step, where: { pins: (i: number) => string | null | undefined; emulator: string | null | undefined; nodeset: string | null | undefined; shares: number | null | undefined }): boolean | null {
+  const cpus = (a: string | null | undefined, b: string) => {
+    if (a === null || a === undefined) return true;
+    try {
+      return !sameCpuSet(a, b);
+    } catch {
+      return true;
+    }
+  };
+  switch (step.kind) {
+    case 'pinVcpu':
+      return cpus(where.pins(step.vcpu), step.cpuset);
+    case 'pinEmulator':
+      return cpus(where.emulator, step.cpuset);
+    case 'setNodeset':
+      return cpus(where.nodeset, step.nodeset);
+    case 'setShares':
+      return where.shares !== step.shares;
+    default:
+      return null;
+  }
+}
+
+/**
+ * --live for a running VM whose live setting differs from the step's; --config when persistConfig,
+ * the VM is persistent and its persistent definition differs (unknown definition: written). So a
+ * setting already live but not in the definition is written to the definition alone, and one
+ * already in the definition is not written there again. A numatune nodeset of a non-restrictive
+ * VM is written only to the config (it cannot change live). Hot-plug steps: live, and config when
+ * persistConfig.
+ */
 export function flagsFor(step: Step, vm: VmSample | undefined, persistConfig: boolean): ApplyFlags {
-  const config = persistConfig && (vm?.persistent ?? false);
+  const persistent = persistConfig && (vm?.persistent ?? false);
+  const def = vm?.definition;
+  const defDiffers = def ? differs(step, { pins: (i) => def.vcpuPins[i], emulator: def.emulatorPin, nodeset: def.numatune?.nodeset, shares: def.shares }) : null;
+  const config = persistent && defDiffers !== false;
   if (step.kind === 'setNodeset' && !nodesetChangesLive(vm?.numatune)) return { live: false, config: true };
-  return { live: vm?.running ?? true, config };
+  const running = vm?.running ?? true;
+  const liveDiffers = vm ? differs(step, { pins: (i) => vm.vcpuPins[i], emulator: vm.emulatorPin, nodeset: vm.numatune?.nodeset, shares: vm.cpuShares }) : null;
+  const live = running && liveDiffers !== false;
+  // A step that changes nothing we can see (a stale sample): as before, live (and config when asked).
+  if (!live && !config) return { live: running, config: persistent };
+  return { live, config };
 }
 
 export async function runStep(backend: HostBackend, step: Step, flags: ApplyFlags): Promise<void> {
@@ -69,8 +107,24 @@ export async function runStep(backend: HostBackend, step: Step, flags: ApplyFlag
 }
 
 /** The step that puts back what the sample showed before `step`, or a reason it cannot be undone. */
-export function inverseStep(step: Step, vm: VmSample | undefined, sample: HostSample): Step | string {
+export function inverseStep(step: Step, vm: VmSample | undefined, sample: HostSample, flags?: ApplyFlags): Step | string {
   const allCpus = formatCpuSet(sample.topology.nodes.flatMap((n) => n.cpus));
+  // A write to the persistent definition alone is undone from the definition.
+  const def = vm?.definition;
+  if (flags && !flags.live && flags.config && def) {
+    switch (step.kind) {
+      case 'pinVcpu':
+        return def.vcpuPins[step.vcpu] ? { ...step, cpuset: def.vcpuPins[step.vcpu] } : 'the persistent definition had no pin for it to go back to';
+      case 'pinEmulator':
+        return def.emulatorPin ? { ...step, cpuset: def.emulatorPin } : 'the persistent definition had no emulator pin to go back to';
+      case 'setNodeset':
+        return def.numatune?.nodeset ? { ...step, nodeset: def.numatune.nodeset } : 'the persistent definition had no nodeset to go back to';
+      case 'setShares':
+        return def.shares !== null ? { ...step, shares: def.shares } : 'the persistent definition had no cpu_shares to go back to';
+      default:
+        break;
+    }
+  }
   switch (step.kind) {
     case 'pinVcpu':
       return { ...step, cpuset: vm?.vcpuPins[step.vcpu] ?? allCpus };
@@ -174,7 +228,10 @@ export async function executePlan(backend: HostBackend, steps: readonly Step[], 
       continue;
     }
     const vm = sample.vms.find((v) => v.name === name);
-    const intent = vmSteps.map((step) => ({ step, flags: flagsFor(step, vm, opts.persistConfig), undo: inverseStep(step, vm, sample) }));
+    const intent = vmSteps.map((step) => {
+      const flags = flagsFor(step, vm, opts.persistConfig);
+      return { step, flags, undo: inverseStep(step, vm, sample, flags) };
+    });
     opts.journal?.record({ vm: name, uuid: vm?.uuid ?? null, begin: intent });
     // No change without its record: a begin that could not be written stops applying (this VM and the rest).
     if (opts.journal?.healthy?.() === false) {

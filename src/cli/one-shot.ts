@@ -6,7 +6,7 @@ import { executePlan } from '../apply/executor.js';
 import { FileJournal, type Journal } from '../apply/journal.js';
 import { configFromFlags, type Config } from '../daemon/config.js';
 import { describeStep } from '../daemon/log.js';
-import { planCycle, type CyclePlan } from '../daemon/plan-cycle.js';
+import { NO_PLACEMENT_FALLBACK, planCycle, type CyclePlan } from '../daemon/plan-cycle.js';
 import { newLoadTracker, trackLoads } from '../daemon/sample-to-problem.js';
 import { emptyHotplugState } from '../hotplug/state.js';
 import { newChurnState } from '../plan/churn.js';
@@ -45,7 +45,7 @@ function formatText(name: 'plan' | 'apply', cp: CyclePlan, result: PlanResult): 
   const q = result.quality;
   lines.push(`quality (load-weighted NUMA distance, lower is better): now ${round(q.now)}, planned ${round(q.planned)}, all-local ${round(q.allLocal)}`);
   if (cp.placement.status === 'infeasible') {
-    lines.push(`no feasible placement (${cp.placement.reason ?? 'no reason given'}): every VM stays on its nodes; only pins on reserved or offline CPUs are put right`);
+    lines.push(`no feasible placement (${cp.placement.reason ?? 'no reason given'}): ${NO_PLACEMENT_FALLBACK}`);
   }
   if (result.steps.length === 0) lines.push('nothing to do: the host is as planned');
   else {

@@ -246,7 +246,7 @@ export const CONFIG_TABLE = {
     check: bool,
     allowed: "`true` or `false`",
     reload: 'live',
-    doc: "Also write every change to the persistent definition of persistent VMs (`virsh ... --config` beside `--live`), so it survives a VM restart. Off: changes are live only; a restarted VM starts from its definition and numaplace places it again on the next cycles.",
+    doc: "Also write every change to the persistent definition of persistent VMs (`virsh ... --config` beside `--live`), so it survives a VM restart. The definition (`dumpxml --inactive`) is compared with the target on its own: a setting already live but not in the definition is written there alone, one already there is not written again. Off: changes are live only; a restarted VM starts from its definition and numaplace places it again on the next cycles.",
   }),
   "churn.improvementMargin": key({
     section: "Churn (how eagerly VMs are moved)",
@@ -303,6 +303,14 @@ export const CONFIG_TABLE = {
     allowed: "`true` or `false`",
     reload: 'live',
     doc: "Honour `<np:policy exclude=\"true\"/>` in a domain's `<metadata>` (namespace `https://numaplace.dev/xmlns/policy/1`).",
+  }),
+  "foreign.manage": key({
+    section: "Exclusions",
+    default: false,
+    check: bool,
+    allowed: "`true` or `false`",
+    reload: 'live',
+    doc: "VMs another tool manages are left alone by default (pins, shares, memory and hot-plug untouched; their load and memory count as fixed), and this is logged once per VM: VMs with OpenStack Nova, oVirt/RHV or KubeVirt metadata (namespaces `http://openstack.org/xmlns/libvirt/nova/...`, `http://ovirt.org/vm/...`, `http://kubevirt.io...`), and VMs whose persistent definition has `<cputune>` pins or a `<numatune>` nodeset in a mode other than `restrictive` that numaplace did not write (restrictive is how an operator hands memory placement to a runtime tool; numaplace marks what it writes with `<npw:written xmlns:npw=\"https://numaplace.dev/xmlns/written/1\"/>`). `true` hands them over to numaplace.",
   }),
   "shares.enabled": key({
     section: "CPU shares (`virsh schedinfo ... cpu_shares`)",

@@ -23,6 +23,21 @@ export interface BalloonStats {
   unusedKiB?: number;
 }
 
+/**
+ * The tuning of a VM's persistent definition (`virsh dumpxml --inactive`), what a restart brings
+ * back; read for persistent VMs by the virsh backend.
+ */
+export interface PersistentDefinition {
+  /** <cputune><vcpupin> by vCPU id (canonical cpusets), absent ids have none. */
+  vcpuPins: Record<number, string>;
+  emulatorPin: string | null;
+  shares: number | null;
+  numatune: { mode: string; nodeset: string | null } | null;
+  memnodes: MemNode[];
+  /** numaplace's "written" marker is in the definition's metadata (it wrote these pins/nodeset). */
+  writtenByNumaplace: boolean;
+}
+
 export interface VmSample {
   name: string;
   uuid: string;
@@ -62,6 +77,10 @@ export interface VmSample {
   memoryByNode?: Record<string, number>;
   /** Running job (migration, save, snapshot) if any: the seed forbids hot-plug then. */
   job?: string;
+  /** Another management tool owns the VM (its metadata namespace in the domain XML). */
+  foreignManager?: { tool: string; namespace: string };
+  /** The persistent definition's tuning, where read (persistent VMs on the virsh backend). */
+  definition?: PersistentDefinition;
   /** numaplace's metadata from the domain XML (exclusion, weight, class). */
   metadata: Record<string, string>;
   /** Guest OS type where known ("linux", "windows"); affects memory hot-plug rules. */

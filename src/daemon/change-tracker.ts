@@ -1,7 +1,7 @@
 /**
  * Say things when they change, not every cycle: a keyed set of current facts compared with the
  * previous cycle's. Used for advisory-mode advice (the same plan is not logged again every cycle)
- * and for VMs that cannot be read (said once when it starts, once when it ends).
+ * for VMs that cannot be read (said once when it starts, once when it ends) and for VMs left alone.
  */
 export interface Changes<V> {
   added: [string, V][];

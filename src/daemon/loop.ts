@@ -26,7 +26,7 @@ import { ChangeTracker } from './change-tracker.js';
 import { statusFromReport, writeStatus, type DaemonStatus } from './status.js';
 import { cronLogger } from './cron-logger.js';
 import { describeStep, type Logger } from './log.js';
-import { planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
+import { NO_PLACEMENT_FALLBACK, planCycle, type CyclePlan, type SolveFn } from './plan-cycle.js';
 import { newLoadTracker, trackLoads, type LoadTrackerState } from './sample-to-problem.js';
 import type { Settings } from './settings.js';
 import { commitCycle } from './commit-cycle.js';
@@ -130,6 +130,8 @@ export class Daemon {
   private readonly unreadable = new ChangeTracker<string>();
   /** What status.json says (numaplace status). */
   private status: DaemonStatus | null = null;
+  /** VMs left alone (excluded, another tool's): said once per VM, again only when the reason changes. */
+  private readonly exclusions = new ChangeTracker<string>();
 
   constructor(private readonly opts: DaemonOptions) {
     this.settings = opts.settings;
@@ -256,7 +258,8 @@ export class Daemon {
       const cp = await planCycle({ sample, loads: t.loads, lastLoads: t.last, settings, churn: this.state.churn, hotplug: this.state.hotplug, solve: this.opts.solve, holdRule: true, clock: this.now });
       const { placement, planned: out, solveMs } = cp;
       for (const n of cp.notes) this.logger.warn(n);
-      if (placement.status === 'infeasible') this.logger.warn('no feasible placement; VMs stay on their nodes, only pins on reserved or offline CPUs are put right', { reason: placement.reason });
+      this.announceExclusions(cp.excluded);
+      if (placement.status === 'infeasible') this.logger.warn(`no feasible placement; ${NO_PLACEMENT_FALLBACK}`, { reason: placement.reason });
       for (const v of out.violations) this.logger.info('correcting now', { vm: v.vm, why: v.reason });
       for (const r of cp.busy) this.logger.warn('left alone this cycle', { vm: r.vm, reason: r.reason });
       for (const r of out.refused) this.logger.warn('refused', { vm: r.vm, reason: r.reason });
@@ -357,6 +360,12 @@ export class Daemon {
     const changes = this.unreadable.update(new Map((sample.skipped ?? []).map((x) => [x.vm, x.error.message])), (m) => m);
     for (const [vm, error] of [...changes.added, ...changes.changed]) this.logger.warn('VM left out: it cannot be read; the other VMs are managed as usual', { vm, error });
     for (const vm of changes.removed) this.logger.info('VM readable again (or gone)', { vm });
+  }
+
+  /** Log each VM left alone (excluded, another tool's) once, not every cycle. */
+  private announceExclusions(excluded: ReadonlyMap<string, string>): void {
+    const changes = this.exclusions.update(excluded, (why) => why);
+    for (const [vm, why] of [...changes.added, ...changes.changed]) this.logger.warn('left alone', { vm, reason: why });
   }
 
   private logAction(a: ActionEvent): void {

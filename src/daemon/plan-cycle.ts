@@ -15,6 +15,15 @@ import type { Settings } from './settings.js';
 
 export type SolveFn = (problem: Problem) => Promise<Placement>;
 
+/**
+ * What the fallback of an infeasible solve does (stayPlacement), said the same way by the daemon's
+ * log and by `plan`/`apply`: nothing moves between nodes, but every VM's pins still become the
+ * usable CPUs of the nodes it runs on (which also takes them off reserved or offline CPUs), and
+ * cpu_shares are still set.
+ */
+export const NO_PLACEMENT_FALLBACK =
+  'every VM stays on its nodes (no vCPU or memory moves between nodes); pins are set to the usable CPUs of the nodes each VM runs on (off reserved and offline CPUs) and cpu_shares are set';
+
 export interface CyclePlan {
   /** All steps: hot-plug first (a VM grows, then its vCPUs are placed), then placement and tidying. */
   steps: Step[];

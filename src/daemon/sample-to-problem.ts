@@ -83,11 +83,35 @@ function truthy(v: string | undefined): boolean {
   return v !== undefined && ['true', '1', 'yes'].includes(v.trim().toLowerCase());
 }
 
+/**
+ * Why another tool seems to manage the VM, or null: another manager's metadata namespace, or
+ * persistent pins / a non-restrictive numatune nodeset that numaplace did not write (no "written" marker).
+ */
+export function foreignReason(vm: VmSample): string | null {
+  if (vm.foreignManager) return `managed by ${vm.foreignManager.tool} (domain metadata namespace ${vm.foreignManager.namespace})`;
+  const d = vm.definition;
+  if (!d || d.writtenByNumaplace) return null;
+  const what: string[] = [];
+  const pins = Object.keys(d.vcpuPins);
+  if (pins.length > 0) what.push(`<vcpupin> for vCPU ${pins.join(',')}`);
+  if (d.emulatorPin) what.push('<emulatorpin>');
+  // A restrictive nodeset is the one mode libvirt lets a runtime tool change live: an operator who
+  // sets it hands memory placement over (numaplace's README asks for it), so it claims nothing.
+  if (d.numatune?.nodeset && d.numatune.mode !== 'restrictive') what.push(`<numatune> ${d.numatune.mode} nodeset ${d.numatune.nodeset}`);
+  if (d.memnodes.some((m) => m.mode !== 'restrictive')) what.push('<numatune><memnode>');
+  if (what.length === 0) return null;
+  return `its persistent definition has ${what.join(', ')} that numaplace did not write (another tool or an operator tunes it)`;
+}
+
 /** Why a VM is left alone, or null when numaplace manages it. */
-export function exclusionReason(vm: VmSample, settings: Pick<Settings, 'exclude'>): string | null {
+export function exclusionReason(vm: VmSample, settings: Pick<Settings, 'exclude'> & { foreign?: Settings['foreign'] }): string | null {
   const pat = settings.exclude.names.find((p) => globMatch(p, vm.name));
   if (pat !== undefined) return `excluded by exclude.names pattern ${JSON.stringify(pat)}`;
   if (settings.exclude.metadata && truthy(vm.metadata.exclude)) return 'excluded by its domain metadata (np:policy exclude="true")';
+  if (!(settings.foreign?.manage ?? false)) {
+    const why = foreignReason(vm);
+    if (why) return `left as it is: ${why}; set foreign.manage to true to hand it over to numaplace`;
+  }
   return null;
 }
 
@@ -113,7 +137,7 @@ export function jobReason(vm: VmSample): string | null {
 export function sampleToProblem(
   sample: HostSample,
   loads: ReadonlyMap<string, number[]>,
-  settings: Pick<Settings, 'exclude' | 'reservedCpus' | 'cpuOvercommit' | 'solver' | 'emulator' | 'churn'>,
+  settings: Pick<Settings, 'exclude' | 'reservedCpus' | 'cpuOvercommit' | 'solver' | 'emulator' | 'churn'> & { foreign?: Settings['foreign'] },
 ): ProblemBuild {
   const topo = sample.topology;
   const view = hostView(topo, settings);

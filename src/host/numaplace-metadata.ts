@@ -15,3 +15,23 @@ export const NUMAPLACE_XMLNS = 'https://numaplace.dev/xmlns/policy/1';
 export const NUMAPLACE_POLICY_ELEMENT = 'policy';
 /** Attributes read from the element; others are ignored (forward compatibility). */
 export const NUMAPLACE_POLICY_ATTRIBUTES = ['exclude', 'weight', 'class'] as const;
+
+/**
+ * What numaplace itself wrote to a VM's persistent definition (persistConfig), recorded in its own
+ * namespace when it writes a pin or nodeset with --config:
+ *     <npw:written xmlns:npw="https://numaplace.dev/xmlns/written/1" tune="yes"/>
+ * A persistent <cputune> pin or <numatune> nodeset without this marker was put there by someone else
+ * (another management tool, an operator): numaplace leaves such a VM alone unless foreign.manage.
+ */
+export const NUMAPLACE_WRITTEN_XMLNS = 'https://numaplace.dev/xmlns/written/1';
+export const NUMAPLACE_WRITTEN_ELEMENT = 'written';
+
+/**
+ * Metadata namespaces of tools that manage VMs themselves (their placement included). A namespace
+ * matches when it starts with the prefix (Nova writes .../nova/1.0 and 1.1; oVirt vm/1.0 and vm/tune/1.0).
+ */
+export const FOREIGN_MANAGERS: readonly { tool: string; prefix: string }[] = [
+  { tool: 'OpenStack Nova', prefix: 'http://openstack.org/xmlns/libvirt/nova/' },
+  { tool: 'oVirt/RHV', prefix: 'http://ovirt.org/vm/' },
+  { tool: 'KubeVirt', prefix: 'http://kubevirt.io' },
+];

@@ -5,7 +5,8 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CpuSetError, formatCpuSet, parseCpuSet } from '../core/cpuset.js';
 import type { GuestCell, MemNode } from './backend.js';
-import { NUMAPLACE_POLICY_ATTRIBUTES, NUMAPLACE_POLICY_ELEMENT, NUMAPLACE_XMLNS } from './numaplace-metadata.js';
+import type { PersistentDefinition } from '../core/sample.js';
+import { FOREIGN_MANAGERS, NUMAPLACE_POLICY_ATTRIBUTES, NUMAPLACE_POLICY_ELEMENT, NUMAPLACE_WRITTEN_ELEMENT, NUMAPLACE_WRITTEN_XMLNS, NUMAPLACE_XMLNS } from './numaplace-metadata.js';
 import { VirshOutputError } from './virsh-errors.js';
 
 export interface DomainXmlInfo {
@@ -39,6 +40,10 @@ export interface DomainXmlInfo {
   threadsPerCore: number;
   metadata: Record<string, string>;
   osType?: string;
+  /** Another management tool's metadata (Nova, oVirt, KubeVirt): which tool and the namespace seen. */
+  foreignManager?: { tool: string; namespace: string };
+  /** numaplace's own "written" marker is present (it wrote this definition's pins/nodeset). */
+  writtenByNumaplace: boolean;
   hasVhostUser: boolean;
   virtioNetDevices: number;
   hugepageKiB?: number;
@@ -179,13 +184,14 @@ export function parseDomainXml(xml: string, what = 'domain XML'): DomainXmlInfo 
     hugepageKiB = page ? mib({ '#text': attr(page, 'size'), '@unit': attr(page, 'unit') }, '<hugepages><page size>') * 1024 : 2048;
   }
 
-  const { metadata, osType } = readMetadata(obj(d.metadata));
+  const { metadata, osType, foreignManager, writtenByNumaplace } = readMetadata(obj(d.metadata));
   const idAttr = attr(d, 'id');
   return {
     name, uuid, ...(idAttr !== undefined && idAttr !== '-1' ? { id: int(idAttr, '<domain id>') } : {}),
     currentMemoryMiB, memoryMiB, maxMemoryMiB, maxMemorySlots, usedMemorySlots,
     vcpuMax, vcpuCurrent, vcpuDefaultCpuset, vcpuPins, emulatorPin, shares, numatune, memnodes, guestCells,
     machine, arch, coresPerSocket, threadsPerCore, metadata, ...(osType ? { osType } : {}),
+    ...(foreignManager ? { foreignManager } : {}), writtenByNumaplace,
     hasVhostUser, virtioNetDevices, hugepageKiB, guestAgent,
   };
 }
@@ -193,13 +199,18 @@ export function parseDomainXml(xml: string, what = 'domain XML'): DomainXmlInfo 
 const LIBOSINFO_XMLNS = 'http://libosinfo.org/xmlns/libvirt/domain/1.0';
 
 /** numaplace's policy attributes and the guest OS family (from libosinfo's metadata, which virt-install writes). */
-function readMetadata(md: Record<string, unknown>): { metadata: Record<string, string>; osType?: string } {
+function readMetadata(md: Record<string, unknown>): { metadata: Record<string, string>; osType?: string; foreignManager?: { tool: string; namespace: string }; writtenByNumaplace: boolean } {
   const metadata: Record<string, string> = {};
   let osType: string | undefined;
+  let foreignManager: { tool: string; namespace: string } | undefined;
+  let writtenByNumaplace = false;
   for (const [tag, value] of Object.entries(md)) {
     const [prefix, local] = tag.includes(':') ? tag.split(':', 2) : ['', tag];
     const el = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
     const ns = el[prefix ? `@xmlns:${prefix}` : '@xmlns'];
+    const foreign = typeof ns === 'string' ? FOREIGN_MANAGERS.find((f) => ns.startsWith(f.prefix)) : undefined;
+    if (foreign && !foreignManager) foreignManager = { tool: foreign.tool, namespace: ns as string };
+    if (ns === NUMAPLACE_WRITTEN_XMLNS && local === NUMAPLACE_WRITTEN_ELEMENT) writtenByNumaplace = true;
     if (ns === NUMAPLACE_XMLNS && local === NUMAPLACE_POLICY_ELEMENT) {
       for (const a of NUMAPLACE_POLICY_ATTRIBUTES) {
         const v = el[`@${a}`];
@@ -212,5 +223,17 @@ function readMetadata(md: Record<string, unknown>): { metadata: Record<string, s
       else if (id) osType = 'linux';
     }
   }
-  return { metadata, ...(osType ? { osType } : {}) };
+  return { metadata, ...(osType ? { osType } : {}), ...(foreignManager ? { foreignManager } : {}), writtenByNumaplace };
+}
+
+/** The tuning part of a persistent definition (`dumpxml --inactive`), as the sample carries it. */
+export function persistentDefinition(x: DomainXmlInfo): PersistentDefinition {
+  return {
+    vcpuPins: Object.fromEntries(x.vcpuPins),
+    emulatorPin: x.emulatorPin,
+    shares: x.shares,
+    numatune: x.numatune ? { mode: x.numatune.mode, nodeset: x.numatune.nodeset } : null,
+    memnodes: x.memnodes,
+    writtenByNumaplace: x.writtenByNumaplace,
+  };
 }

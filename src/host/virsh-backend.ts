@@ -23,7 +23,9 @@ import { performance } from 'node:perf_hooks';
 import { formatCpuSet, parseCpuSet, CpuSetError } from '../core/cpuset.js';
 import type { HostTopology } from '../core/topology.js';
 import type { ApplyFlags, DimmSpec, HostBackend, HostSample, VmSample } from './backend.js';
-import { parseDomainXml, type DomainXmlInfo } from './parse-domain-xml.js';
+import { parseDomainXml, persistentDefinition, type DomainXmlInfo } from './parse-domain-xml.js';
+import type { PersistentDefinition } from '../core/sample.js';
+import { NUMAPLACE_WRITTEN_ELEMENT, NUMAPLACE_WRITTEN_XMLNS } from './numaplace-metadata.js';
 import { SHARES_MAX, SHARES_MIN } from '../core/shares.js';
 import { parseGuestVcpus } from './parse-guest-vcpus.js';
 import { dimmXml } from './dimm-xml.js';
@@ -62,16 +64,21 @@ export interface VirshBackendOptions {
 /** The cpu_shares range libvirt accepts (cgroup cpu.shares). */
 export { SHARES_MIN as CPU_SHARES_MIN, SHARES_MAX as CPU_SHARES_MAX } from '../core/shares.js';
 
+/** Actions whose --config write puts tuning (pins, nodeset) into the persistent definition. */
+const TUNING_ACTIONS = new Set(['pinVcpu', 'pinEmulator', 'setNodeset']);
+
 /** States in which the live queries (vcpupin, vcpuinfo, ...) answer. */
 const ACTIVE_STATES = new Set(['running', 'paused', 'blocked', 'pmsuspended', 'shutdown']);
 
 const PER_VM_QUERIES = ['vcpupin', 'emulatorpin', 'numatune', 'schedinfo', 'vcpuinfo', 'domjobinfo'] as const;
-type Query = (typeof PER_VM_QUERIES)[number] | 'dumpxml' | 'guestvcpus';
+type Query = (typeof PER_VM_QUERIES)[number] | 'dumpxml' | 'inactive' | 'guestvcpus';
 
 interface CachedXml {
   key: string;
   atMs: number;
   info: DomainXmlInfo;
+  /** The persistent definition's tuning, read with the XML (persistent, active VMs). */
+  definition?: PersistentDefinition;
 }
 
 export interface SkippedVm {
@@ -97,6 +104,8 @@ export class VirshBackend implements HostBackend {
   private readonly xmlCache = new Map<string, CachedXml>();
   /** VMs we changed since their XML was read: re-read next cycle. */
   private readonly dirty = new Set<string>();
+  /** VMs whose persistent definition carries numaplace's "written" marker (set by this process). */
+  private readonly marked = new Set<string>();
 
   constructor(opts: VirshBackendOptions = {}) {
     this.virsh = { uri: opts.uri, timeoutMs: opts.timeoutMs, binary: opts.binary };
@@ -114,6 +123,7 @@ export class VirshBackend implements HostBackend {
   async close(): Promise<void> {
     this.xmlCache.clear();
     this.dirty.clear();
+    this.marked.clear();
   }
 
   /** Run commands in one virsh process; returns each command's output and the process's stderr. */
@@ -206,6 +216,12 @@ export class VirshBackend implements HostBackend {
       if (!cached || cached.key !== key || now - cached.atMs > this.xmlMaxAgeMs || this.dirty.has(d.name)) {
         p.at.dumpxml = commands.length;
         commands.push(['dumpxml', '--domain', d.name]);
+        // The persistent definition too (what a restart brings back): its pins and nodeset tell
+        // whether someone else tunes the VM, and persistConfig compares with it.
+        if (active && persistent.has(uuid)) {
+          p.at.inactive = commands.length;
+          commands.push(['dumpxml', '--inactive', '--domain', d.name]);
+        }
       }
       // What the guest itself has online, only where an agent is connected (by the last XML read).
       if (active && cached?.info.guestAgent === 'connected') {
@@ -233,17 +249,28 @@ export class VirshBackend implements HostBackend {
         };
         const xmlText = out('dumpxml');
         let info: DomainXmlInfo;
+        let definition: PersistentDefinition | undefined;
         if (xmlText !== undefined) {
           info = parseDomainXml(xmlText, `dumpxml of ${JSON.stringify(name)}`);
-          this.xmlCache.set(name, { key: p.key, atMs: now, info });
+          // Unreadable (undefined meanwhile, cut short): unknown, as on a host that cannot tell.
+          const inactive = p.at.inactive === undefined ? '' : second.sections[p.at.inactive];
+          try {
+            definition = inactive === '' ? undefined : persistentDefinition(parseDomainXml(inactive, `dumpxml --inactive of ${JSON.stringify(name)}`));
+          } catch {
+            definition = undefined;
+          }
+          this.xmlCache.set(name, { key: p.key, atMs: now, info, ...(definition ? { definition } : {}) });
           this.dirty.delete(name);
         } else {
-          info = this.xmlCache.get(name)!.info;
+          const cached = this.xmlCache.get(name)!;
+          info = cached.info;
+          definition = cached.definition;
         }
         // An agent that does not answer leaves the section empty: unknown, not an error.
         const gv = p.at.guestvcpus === undefined ? '' : second.sections[p.at.guestvcpus];
         const guestOnline = gv === '' ? undefined : guestVcpusOnline(gv);
-        vms.push(await this.vmSample(p.stats, info, persistent.has(p.uuid), p.active ? out : undefined, guestOnline));
+        const vm = await this.vmSample(p.stats, info, persistent.has(p.uuid), p.active ? out : undefined, guestOnline);
+        vms.push(definition ? { ...vm, definition } : vm);
       } catch (e) {
         this.xmlCache.delete(name);
         skipped.push({ vm: name, error: e instanceof Error ? e : new Error(String(e)) });
@@ -315,6 +342,7 @@ export class VirshBackend implements HostBackend {
       ...(memoryByNode ? { memoryByNode } : {}),
       ...(job ? { job } : {}),
       metadata: x.metadata,
+      ...(x.foreignManager ? { foreignManager: x.foreignManager } : {}),
       ...(x.osType ? { osType: x.osType } : {}),
       hasVhostUser: x.hasVhostUser,
       ...(x.hugepageKiB !== undefined ? { hugepageKiB: x.hugepageKiB } : {}),
@@ -363,10 +391,27 @@ export class VirshBackend implements HostBackend {
     const flagArgs = [...(flags.live ? ['--live'] : []), ...(flags.config ? ['--config'] : [])];
     if (flagArgs.length === 0) throw new InvalidRequestError(vm, action, 'neither live nor config set: nothing would change');
     this.dirty.add(vm);
+    if (flags.config && TUNING_ACTIONS.has(action)) await this.markWritten(vm);
     try {
       await runVirshCapture([...args, ...flagArgs], this.virsh, this.counters); // one process per action: each reports its own failure
     } catch (e) {
       throw classifyActionError(e, vm, action);
+    }
+  }
+
+  /**
+   * Before numaplace writes a pin or nodeset to a persistent definition, it marks the definition
+   * as tuned by numaplace (its "written" metadata), so that the next sample does not take these
+   * pins for another tool's. Best effort: when the marker cannot be written, the VM will look
+   * foreign and be left alone (the safe side).
+   */
+  private async markWritten(vm: string): Promise<void> {
+    if (this.marked.has(vm)) return;
+    try {
+      await runVirshCapture(['metadata', '--domain', vm, '--uri', NUMAPLACE_WRITTEN_XMLNS, '--key', 'npw', '--set', `<${NUMAPLACE_WRITTEN_ELEMENT} tune="yes"/>`, '--config'], this.virsh, this.counters);
+      this.marked.add(vm);
+    } catch {
+      // the pin is still written; see above
     }
   }
 

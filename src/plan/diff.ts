@@ -52,6 +52,18 @@ function same(a: string | null | undefined, b: string): boolean {
   }
 }
 
+/** The nodeset (text) holds every node of the host that has memory; false when absent or unreadable. */
+export function coversAllMemoryNodes(nodeset: string | null | undefined, view: Pick<HostView, 'topology'>): boolean {
+  if (nodeset === null || nodeset === undefined || nodeset === '') return false;
+  let set: Set<number>;
+  try {
+    set = new Set(parseCpuSet(nodeset));
+  } catch {
+    return false;
+  }
+  return view.topology.nodes.filter((n) => n.memoryMiB > 0).every((n) => set.has(n.id));
+}
+
 /** What is wrong with the VM's current vCPU affinity, or null. */
 export function vcpuViolation(vm: VmSample, view: Pick<HostView, 'cpuNode' | 'online' | 'reserved'>): string | null {
   const { cpuNode, online, reserved } = view;
@@ -84,6 +96,10 @@ export function diffVm(input: DiffContext, vm: VmSample, pvm: ProblemVm, place: 
   const pinGains: number[] = [];
   const freshPins: Step[] = [];
   const fresh = new Set(input.fresh?.get(name) ?? []);
+  // With persistConfig, a setting that is live already but not in the persistent definition is
+  // written there alone (executor's flagsFor: --config only); null when the definition is unknown.
+  const def = input.settings.persistConfig && vm.persistent ? (vm.definition ?? null) : null;
+  const persistOnly: Step[] = [];
   let nodeChange = false;
   const targetNodes = [...curNodes];
   for (const v of place.vcpus) {
@@ -95,7 +111,11 @@ export function diffVm(input: DiffContext, vm: VmSample, pvm: ProblemVm, place: 
     if (v.vcpu >= vm.vcpusCurrent) continue;
     targetNodes[v.vcpu] = v.node;
     const nowPin = vm.vcpuPins[v.vcpu];
-    if (same(nowPin, v.cpuset)) continue;
+    if (same(nowPin, v.cpuset)) {
+      // Live already as planned; the persistent definition may still differ (persistConfig).
+      if (def && !same(def.vcpuPins[v.vcpu], v.cpuset)) persistOnly.push({ vm: name, kind: 'pinVcpu', vcpu: v.vcpu, cpuset: v.cpuset });
+      continue;
+    }
     const nowNodes = view.nodesOf(nowPin);
     const moved = !(nowNodes && nowNodes.size === 1 && nowNodes.has(v.node));
     if (moved) nodeChange = true;
@@ -104,6 +124,7 @@ export function diffVm(input: DiffContext, vm: VmSample, pvm: ProblemVm, place: 
     pinGains.push(l * (distanceToMemory(D, curNodes[v.vcpu], curMem) - distanceToMemory(D, v.node, curMem)));
   }
   const emulator: Step[] = same(vm.emulatorPin, place.emulator.cpuset) ? [] : [{ vm: name, kind: 'pinEmulator', cpuset: place.emulator.cpuset }];
+  if (emulator.length === 0 && def && !same(def.emulatorPin, place.emulator.cpuset)) persistOnly.push({ vm: name, kind: 'pinEmulator', cpuset: place.emulator.cpuset });
 
   // Memory: a live nodeset change only in restrictive mode.
   let refusal: Refusal | null = null;
@@ -114,8 +135,11 @@ export function diffVm(input: DiffContext, vm: VmSample, pvm: ProblemVm, place: 
   let memoryMoveMiB = 0;
   const wantNodeset = place.memory.nodeset;
   const haveNodeset = vm.numatune?.nodeset ?? null;
-  const memoryDiffers = !same(haveNodeset, wantNodeset);
-  if (memoryDiffers && wantNodeset !== '') {
+  // A nodeset that holds every node with memory restricts nothing (a one-node host: the memory is
+  // already where it can only be): no move to plan, nothing to refuse or log.
+  const restricts = !coversAllMemoryNodes(wantNodeset, view);
+  const memoryDiffers = !same(haveNodeset, wantNodeset) && (restricts || !coversAllMemoryNodes(haveNodeset, view));
+  if (memoryDiffers && wantNodeset !== '' && restricts) {
     const plannedMem = place.memory.MiB;
     const restrictive = nodesetChangesLive(vm.numatune);
     let toMove = 0;
@@ -149,10 +173,14 @@ export function diffVm(input: DiffContext, vm: VmSample, pvm: ProblemVm, place: 
 
   const move = [...pins, ...emulator, ...nodeset];
   const moveGains = [...pinGains, ...emulator.map(() => 0), ...nodeset.map(() => nodesetGain)];
-  const tidy: Step[] = [...freshPins];
+  if (!memoryDiffers && restricts && wantNodeset !== '' && def && nodesetChangesLive(vm.numatune) && !same(def.numatune?.nodeset, wantNodeset)) {
+    persistOnly.push({ vm: name, kind: 'setNodeset', nodeset: wantNodeset });
+  }
+  const tidy: Step[] = [...freshPins, ...persistOnly];
   if (input.settings.shares.enabled) {
     const want = desiredShares(vm, input.settings);
     if (vm.cpuShares !== want) tidy.push({ vm: name, kind: 'setShares', shares: want });
+    else if (def && def.shares !== want) tidy.push({ vm: name, kind: 'setShares', shares: want });
   }
   const gain = moveGains.reduce((a, b) => a + b, 0);
   const violation = vcpuViolation(vm, view);

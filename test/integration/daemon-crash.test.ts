@@ -77,6 +77,7 @@ describe('reliability: numaplace run killed (SIGKILL) mid-apply on a real VM, th
       writeFileSync(file, JSON.stringify({
         mode, schedule: '* * * * * *', reservedCpus: String(cpus[0]),
         exclude: { names: [...others, 'numaplace-test-*-*'] },
+        foreign: { manage: true }, // the shared test VM's definition has pins/numatune numaplace did not write
         churn: { holdCycles: 1 }, metrics: { enabled: true, port }, virsh: { timeoutMs: 60000 },
       }));
       return file;

@@ -170,6 +170,7 @@ function settings(threshold: number): Settings {
     cpuOvercommit: 8,
     churn: { holdCycles: 1 },
     shares: { enabled: false },
+    foreign: { manage: true }, // the NUMA test VM's definition has a <numatune> nodeset numaplace did not write
     hotplug: {
       vcpu: { ...DEFAULT_HOTPLUG_CONFIG.vcpu, threshold, hysteresis: threshold / 2, windowCycles: 2, cooldownCycles: 30 },
       memory: { ...DEFAULT_HOTPLUG_CONFIG.memory, windowCycles: 2, stepMiB: 128 },

@@ -211,7 +211,7 @@ describe('reliability: faults between sampling and applying on real QEMU VMs (vi
     const registry = new Registry();
     const d = new Daemon({
       backend: host,
-      settings: withSettings({ mode: 'apply', reservedCpus: '0', churn: { holdCycles: 1 }, shares: { enabled: false } }),
+      settings: withSettings({ mode: 'apply', reservedCpus: '0', churn: { holdCycles: 1 }, shares: { enabled: false }, foreign: { manage: true } }), // persistent VMs pinned with --config by the test itself
       solve: async (p) => solveInProcess(p, { timeLimitMs: 200 }),
       logger,
       stateDir: null,

@@ -21,7 +21,14 @@ export const counters = {
   perHardening: {} as Record<string, number>,
   perFault: {} as Record<string, string>,
   perParser: {} as Record<string, number>,
+  /** Issue 12 regressions reproduced and shown fixed (case -> what was measured). */
+  issue12Cases: {} as Record<string, string>,
 };
+
+/** Count one issue-12 case as reproduced and fixed, with what the test measured. */
+export function issue12Case(what: string, measured: string): void {
+  counters.issue12Cases[what] = measured;
+}
 
 let registered = false;
 /** Registers the root `after` hook once (call at module top level of each reliability suite). */
@@ -38,6 +45,7 @@ export function registerReport(): void {
     console.log(`    faults injected ${counters.faultsInjected}, survived ${counters.faultsSurvived}`);
     console.log(`    fuzz inputs tried ${counters.fuzzInputs} (parsed ${counters.fuzzParsed}, typed errors ${counters.fuzzTypedErrors})`);
     console.log(`    invariant checks ${counters.invariantChecks}, security checks ${counters.securityChecks}, hardening checks ${counters.hardeningChecks}`);
+    console.log(`    issue 12 cases reproduced and fixed ${Object.keys(counters.issue12Cases).length}`);
     console.log(`    soak cycles ${counters.soakCycles}, live heap (post-GC) trend ${counters.soakHeapTrendMiBPer10kCycles?.toFixed(3) ?? 'n/a'} MiB/10k cycles`);
   });
 }

@@ -100,7 +100,7 @@ describe('config', () => {
     });
 
     it('the keys are exactly those agreed in CONFIG-KEYS.md', () => {
-      expect(configKeys()).to.have.length(43);
+      expect(configKeys()).to.have.length(44); // 43 + foreign.manage (issue 12 item 2)
       expect(configKeys()).to.include.members(['churn.maxVmsPerCycle', 'hotplug.memory.blockSizeMiB', 'metrics.address', 'stateDir']);
     });
 
@@ -204,6 +204,7 @@ describe('config', () => {
       ['exclude.names not an array', { exclude: { names: 'test-*' } }, ['exclude.names: got "test-*", expected an array of name patterns']],
       ['exclude.names empty pattern', { exclude: { names: ['a', ''] } }, ['exclude.names: item 1: got "", expected a non-empty name pattern']],
       ['exclude.metadata', { exclude: { metadata: 1 } }, ['exclude.metadata: got 1, expected true or false']],
+      ['foreign.manage', { foreign: { manage: 'yes' } }, ['foreign.manage: got "yes", expected true or false']],
       ['shares.enabled', { shares: { enabled: 'true' } }, ['shares.enabled: got "true", expected true or false']],
       ['shares.perVcpu too low', { shares: { perVcpu: 1 } }, ['shares.perVcpu: got 1, expected an integer from 2 to 262144']],
       ['shares.perVcpu too high', { shares: { perVcpu: 300000 } }, ['shares.perVcpu: got 300000, expected an integer from 2 to 262144']],

@@ -185,6 +185,7 @@ describe('VirshBackend (fake virsh replaying real outputs)', function () {
       fake = new FakeVirsh({ responses: {
         [`vcpupin --domain ${ODD} --vcpu 1 --cpulist 0,2-3 --live`]: {},
         [`emulatorpin --domain ${ODD} --cpulist 1 --live --config`]: {},
+        [`metadata --domain ${ODD} --uri https://numaplace.dev/xmlns/written/1 --key npw --set <written tune="yes"/> --config`]: {},
         [`numatune --domain ${ODD} --nodeset 0 --live`]: {},
         [`schedinfo --domain ${ODD} --set cpu_shares=2048 --config`]: {},
         [`setvcpus --domain ${ODD} --count 2 --live --config`]: {},
@@ -197,12 +198,14 @@ describe('VirshBackend (fake virsh replaying real outputs)', function () {
       await b.setVcpus(ODD, 2, { live: true, config: true });
       expect(fake.calls().map((c) => c.slice(2))).to.deep.equal([
         ['vcpupin', '--domain', ODD, '--vcpu', '1', '--cpulist', '0,2-3', '--live'],
+        // A pin written to the persistent definition: numaplace marks the definition as its own first.
+        ['metadata', '--domain', ODD, '--uri', 'https://numaplace.dev/xmlns/written/1', '--key', 'npw', '--set', '<written tune="yes"/>', '--config'],
         ['emulatorpin', '--domain', ODD, '--cpulist', '1', '--live', '--config'],
         ['numatune', '--domain', ODD, '--nodeset', '0', '--live'],
         ['schedinfo', '--domain', ODD, '--set', 'cpu_shares=2048', '--config'],
         ['setvcpus', '--domain', ODD, '--count', '2', '--live', '--config'],
       ]);
-      expect(b.stats()).to.deep.equal({ calls: 5, errors: 0 });
+      expect(b.stats()).to.deep.equal({ calls: 6, errors: 0 });
       expect(existsSync('numaplace-pwned')).to.equal(false);
     });
 
