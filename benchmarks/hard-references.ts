@@ -10,7 +10,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as highsModule from 'highs';
-import { buildModel, pairColumn, type Column } from '../solver/model.js';
+import { buildModel } from '../solver/model.js';
+import { lpText, referenceColumns } from './highs-exact.js';
 import { allLocalCost } from '../src/core/quality.js';
 import { solveInProcess } from '../solver/solve.js';
 import { hardName, hardSpecs, makeHardInstance, type HardSpec } from './hard-instances.js';
@@ -54,38 +55,6 @@ interface HighsModel {
 }
 const loader = ((highsModule as unknown as { default?: unknown }).default ?? highsModule) as unknown as () => Promise<Highs>;
 
-export function lpText(cols: Column[], nItems: number, cap: number[]): string {
-  const lines: string[] = ['Minimize', ' obj:'];
-  const wrap = (terms: string[]) => {
-    for (let k = 0; k < terms.length; k += 8) lines.push('  ' + terms.slice(k, k + 8).join(' '));
-  };
-  wrap(cols.map((c, k) => `${k === 0 ? '' : '+ '}${c.cost.toFixed(9)} x${k}`));
-  lines.push('Subject To');
-  const byItem: string[][] = Array.from({ length: nItems }, () => []);
-  const byRow = new Map<number, string[]>();
-  cols.forEach((c, k) => {
-    byItem[c.item].push(`x${k}`);
-    for (const [r, a] of c.use) {
-      const t = byRow.get(r);
-      if (t) t.push(`${a.toFixed(9)} x${k}`);
-      else byRow.set(r, [`${a.toFixed(9)} x${k}`]);
-    }
-  });
-  byItem.forEach((xs, i) => {
-    lines.push(` a${i}:`);
-    wrap(xs.map((x, k) => (k === 0 ? x : `+ ${x}`)));
-    lines.push('  = 1');
-  });
-  for (const [r, terms] of [...byRow].sort((a, b) => a[0] - b[0])) {
-    lines.push(` r${r}:`);
-    wrap(terms.map((t, k) => (k === 0 ? t : `+ ${t}`)));
-    lines.push(`  <= ${Math.max(0, cap[r]).toFixed(9)}`);
-  }
-  lines.push('Binary');
-  wrap(cols.map((_, k) => `x${k}`));
-  lines.push('End');
-  return lines.join('\n');
-}
 
 const STATUS: Record<number, string> = { 7: 'Optimal', 8: 'Infeasible', 13: 'Time limit reached', 14: 'Iteration limit reached' };
 
@@ -96,11 +65,7 @@ export async function reference(spec: HardSpec, timeLimitS: number): Promise<Har
   let out: HardReference | undefined;
   for (const splitAll of [false, true]) {
     const m = buildModel(problem, { splitAll });
-    const cols: Column[] = [];
-    m.items.forEach((it, i) => {
-      cols.push(...it.explicit);
-      if (it.pairs) for (let a = 0; a < m.N; a++) for (let b = 0; b < m.N; b++) if (it.pairCpuOk[a] && it.pairMemOk[b]) cols.push(pairColumn(m, it, i, a, b));
-    });
+    const cols = referenceColumns(m);
     const model = highs.createModel({ format: 'lp', data: lpText(cols, m.items.length, m.cap) });
     try {
       const left = Math.max(5, timeLimitS - (performance.now() - t0) / 1000);

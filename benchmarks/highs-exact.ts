@@ -5,7 +5,7 @@
  * Benchmarks and tests only.
  */
 import * as highsModule from 'highs';
-import { buildModel, pairColumn, type Column } from '../solver/model.js';
+import { buildModel, pairColumn, type Column, type Model } from '../solver/model.js';
 import type { Problem } from '../solver/types.js';
 
 export interface ExactResult {
@@ -29,38 +29,9 @@ export async function exactOptimum(problem: Problem, timeLimitS = 10): Promise<E
   let best: ExactResult | undefined;
   for (const splitAll of [false, true]) {
     const m = buildModel(problem, { splitAll });
-    const cols: Column[] = [];
-    m.items.forEach((it, i) => {
-      cols.push(...it.explicit);
-      if (it.pairs) for (let a = 0; a < m.N; a++) for (let b = 0; b < m.N; b++) if (it.pairCpuOk[a] && it.pairMemOk[b]) cols.push(pairColumn(m, it, i, a, b));
-    });
-    const lines: string[] = ['Minimize', ' obj:'];
-    const wrap = (terms: string[]) => {
-      for (let k = 0; k < terms.length; k += 8) lines.push('  ' + terms.slice(k, k + 8).join(' '));
-    };
-    wrap(cols.map((c, k) => `${k === 0 ? '' : '+ '}${c.cost.toFixed(9)} x${k}`));
-    lines.push('Subject To');
-    const byItem: string[][] = m.items.map(() => []);
-    const byRow = new Map<number, string[]>();
-    cols.forEach((c, k) => {
-      byItem[c.item].push(`x${k}`);
-      for (const [r, a] of c.use) byRow.set(r, [...(byRow.get(r) ?? []), `${a.toFixed(9)} x${k}`]);
-    });
-    byItem.forEach((xs, i) => {
-      lines.push(` a${i}:`);
-      wrap(xs.map((x, k) => (k === 0 ? x : `+ ${x}`)));
-      lines.push('  = 1');
-    });
-    for (const [r, terms] of byRow) {
-      lines.push(` r${r}:`);
-      wrap(terms.map((t, k) => (k === 0 ? t : `+ ${t}`)));
-      lines.push(`  <= ${Math.max(0, m.cap[r]).toFixed(9)}`);
-    }
-    lines.push('Binary');
-    wrap(cols.map((_, k) => `x${k}`));
-    lines.push('End');
+    const cols = referenceColumns(m);
     const left = Math.max(0.5, timeLimitS - (performance.now() - t0) / 1000);
-    const sol = highs.solve(lines.join('\n'), { time_limit: left, mip_rel_gap: 1e-6, output_flag: false });
+    const sol = highs.solve(lpText(cols, m.items.length, m.cap), { time_limit: left, mip_rel_gap: 1e-6, output_flag: false });
     const ok = sol.Status === 'Optimal' || sol.Status === 'Time limit reached';
     let objective: number | undefined;
     if (ok && sol.Columns) {
@@ -80,4 +51,48 @@ export async function exactOptimum(problem: Problem, timeLimitS = 10): Promise<E
     if (res.objective !== undefined) break;
   }
   return best!;
+}
+
+/** Every column of the model: the explicit ones (stay put, splits, cells) and every allowed pair. */
+export function referenceColumns(m: Model): Column[] {
+  const cols: Column[] = [];
+  m.items.forEach((it, i) => {
+    cols.push(...it.explicit);
+    if (it.pairs) for (let a = 0; a < m.N; a++) for (let b = 0; b < m.N; b++) if (it.pairCpuOk[a] && it.pairMemOk[b]) cols.push(pairColumn(m, it, i, a, b));
+  });
+  return cols;
+}
+
+/** The binary MILP over `cols` in CPLEX LP format: one column per item, rows within capacity. */
+export function lpText(cols: Column[], nItems: number, cap: number[]): string {
+  const lines: string[] = ['Minimize', ' obj:'];
+  const wrap = (terms: string[]) => {
+    for (let k = 0; k < terms.length; k += 8) lines.push('  ' + terms.slice(k, k + 8).join(' '));
+  };
+  wrap(cols.map((c, k) => `${k === 0 ? '' : '+ '}${c.cost.toFixed(9)} x${k}`));
+  lines.push('Subject To');
+  const byItem: string[][] = Array.from({ length: nItems }, () => []);
+  const byRow = new Map<number, string[]>();
+  cols.forEach((c, k) => {
+    byItem[c.item].push(`x${k}`);
+    for (const [r, a] of c.use) {
+      const t = byRow.get(r);
+      if (t) t.push(`${a.toFixed(9)} x${k}`);
+      else byRow.set(r, [`${a.toFixed(9)} x${k}`]);
+    }
+  });
+  byItem.forEach((xs, i) => {
+    lines.push(` a${i}:`);
+    wrap(xs.map((x, k) => (k === 0 ? x : `+ ${x}`)));
+    lines.push('  = 1');
+  });
+  for (const [r, terms] of [...byRow].sort((a, b) => a[0] - b[0])) {
+    lines.push(` r${r}:`);
+    wrap(terms.map((t, k) => (k === 0 ? t : `+ ${t}`)));
+    lines.push(`  <= ${Math.max(0, cap[r]).toFixed(9)}`);
+  }
+  lines.push('Binary');
+  wrap(cols.map((_, k) => `x${k}`));
+  lines.push('End');
+  return lines.join('\n');
 }

@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import type { ApplyFlags, DimmSpec, HostBackend, HostSample } from '../../src/host/backend.js';
 import { runVirsh } from '../../src/host/virsh-exec.js';
 
 const run = promisify(execFile);
@@ -230,41 +229,4 @@ printf '%s\\n' "$out" | awk -v names="$names" -v persistent="$persistent" '
 exit $rc
 `, { mode: 0o755 });
   return file;
-}
-
-/** The daemon's view restricted to the named domains: it never sees, hence never acts on, anything else. */
-export class OnlyThese implements HostBackend {
-  readonly kind = 'virsh' as const;
-  constructor(private readonly inner: HostBackend, private readonly names: ReadonlySet<string>) {}
-  topology() {
-    return this.inner.topology();
-  }
-  async sample(): Promise<HostSample> {
-    const s = await this.inner.sample();
-    return { atMs: s.atMs, topology: s.topology, vms: s.vms.filter((v) => this.names.has(v.name)) };
-  }
-  pinVcpu(vm: string, vcpu: number, cpuset: string, f: ApplyFlags) {
-    return this.inner.pinVcpu(vm, vcpu, cpuset, f);
-  }
-  pinEmulator(vm: string, cpuset: string, f: ApplyFlags) {
-    return this.inner.pinEmulator(vm, cpuset, f);
-  }
-  setNodeset(vm: string, nodeset: string, f: ApplyFlags) {
-    return this.inner.setNodeset(vm, nodeset, f);
-  }
-  setShares(vm: string, shares: number, f: ApplyFlags) {
-    return this.inner.setShares(vm, shares, f);
-  }
-  setVcpus(vm: string, count: number, f: ApplyFlags) {
-    return this.inner.setVcpus(vm, count, f);
-  }
-  attachMemory(vm: string, dimm: DimmSpec, f: ApplyFlags) {
-    return this.inner.attachMemory(vm, dimm, f);
-  }
-  stats() {
-    return this.inner.stats();
-  }
-  close() {
-    return this.inner.close();
-  }
 }

@@ -35,9 +35,10 @@ import { VirshBackend } from '../../src/host/virsh-backend.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { solve } from '../../solver/solve.js';
 import {
-  bootGuest, buildGuestImage, consoleTail, lastReport, OnlyThese, PREFIX, removeGuest, removeStaleGuests, ruleLines, threadAffinity,
+  bootGuest, buildGuestImage, consoleTail, lastReport, PREFIX, removeGuest, removeStaleGuests, ruleLines, threadAffinity,
   URI, vcpuLoads, virsh, virshSeeingOnly, waitFor, type GuestImage,
 } from '../helpers/guest-os.js';
+import { OnlyThese } from '../helpers/only-these.js';
 
 const CPU = `${PREFIX}${process.pid}-cpu`;
 const IGNORE = `${PREFIX}${process.pid}-ignore`;

@@ -31,13 +31,14 @@ import { DEFAULT_HOTPLUG_CONFIG } from '../../src/hotplug/config.js';
 import { nodeRoom } from '../../src/hotplug/host-room.js';
 import { decideMemoryGrowth } from '../../src/hotplug/memory-decision.js';
 import { recordHotplugCycle } from '../../src/daemon/hotplug-metrics.js';
-import type { ApplyFlags, DimmSpec, HostBackend, HostSample, VmSample } from '../../src/host/backend.js';
+import type { VmSample } from '../../src/host/backend.js';
 import { VirshBackend } from '../../src/host/virsh-backend.js';
 import { runVirsh } from '../../src/host/virsh-exec.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { parseCpuSet } from '../../src/core/cpuset.js';
 import { solve } from '../../solver/solve.js';
 import { requireOrSkip } from '../helpers/skip.js';
+import { OnlyThese } from '../helpers/only-these.js';
 
 const URI = process.env.NUMAPLACE_URI ?? 'qemu:///system';
 // libvirtd on a shared, busy machine can take a minute to define a domain (it rebuilds capabilities).
@@ -93,47 +94,6 @@ async function fresh(name: string, xml: string, dir: string): Promise<void> {
   writeFileSync(file, xml);
   await virsh('define', '--file', file);
   await virsh('start', '--domain', name);
-}
-
-/** The daemon's view restricted to our domains (and, for memory, a guest balloon report we inject). */
-class OnlyOurs implements HostBackend {
-  readonly kind = 'virsh' as const;
-  constructor(
-    private readonly inner: VirshBackend,
-    private readonly names: ReadonlySet<string>,
-    private readonly tweak: (vm: VmSample) => VmSample = (vm) => vm,
-  ) {}
-  topology() {
-    return this.inner.topology();
-  }
-  async sample(): Promise<HostSample> {
-    const s = await this.inner.sample();
-    return { atMs: s.atMs, topology: s.topology, vms: s.vms.filter((v) => this.names.has(v.name)).map(this.tweak) };
-  }
-  pinVcpu(vm: string, vcpu: number, cpuset: string, f: ApplyFlags) {
-    return this.inner.pinVcpu(vm, vcpu, cpuset, f);
-  }
-  pinEmulator(vm: string, cpuset: string, f: ApplyFlags) {
-    return this.inner.pinEmulator(vm, cpuset, f);
-  }
-  setNodeset(vm: string, nodeset: string, f: ApplyFlags) {
-    return this.inner.setNodeset(vm, nodeset, f);
-  }
-  setShares(vm: string, shares: number, f: ApplyFlags) {
-    return this.inner.setShares(vm, shares, f);
-  }
-  setVcpus(vm: string, count: number, f: ApplyFlags) {
-    return this.inner.setVcpus(vm, count, f);
-  }
-  attachMemory(vm: string, dimm: DimmSpec, f: ApplyFlags) {
-    return this.inner.attachMemory(vm, dimm, f);
-  }
-  stats() {
-    return this.inner.stats();
-  }
-  close() {
-    return this.inner.close();
-  }
 }
 
 /** Thread name -> Cpus_allowed_list of a domain's QEMU process, read from /proc. */
@@ -250,7 +210,7 @@ describe('hot-plug on real QEMU (libvirt, TCG)', function () {
       const threshold = busyLoad / 4;
       console.log(`      measured vCPU 0 load: busy ${busyLoad.toFixed(2)}, idle ${idleLoad.toFixed(3)}; saturation threshold set to ${threshold.toFixed(2)}`);
       expect(idleLoad, `idle VM load ${idleLoad} vs threshold ${threshold}`).to.be.lessThan(threshold / 2);
-      const backend = new OnlyOurs(host, new Set([BUSY, IDLE]));
+      const backend = new OnlyThese(host, new Set([BUSY, IDLE]));
       const daemon = new Daemon({ backend, settings: settings(threshold), solve, logger: memoryLogger('warn'), stateDir: null });
       // warm-up, then saturated cycles fire the hot-plug; one more cycle shows nothing else happens.
       const reports = await cycles(daemon, { max: 12, gapMs: 1500, done: (r) => r.applied.some((s) => s.kind === 'setVcpus'), after: 1 });
@@ -276,7 +236,7 @@ describe('hot-plug on real QEMU (libvirt, TCG)', function () {
     try {
       const load = await vcpu0Load(MAX, 1500);
       expect(load).to.be.greaterThan(0.03);
-      const backend = new OnlyOurs(host, new Set([MAX]));
+      const backend = new OnlyThese(host, new Set([MAX]));
       const daemon = new Daemon({ backend, settings: settings(load / 4), solve, logger: memoryLogger('warn'), stateDir: null });
       const registry = new Registry();
       const metrics = createMetrics(registry);
@@ -295,7 +255,7 @@ describe('hot-plug on real QEMU (libvirt, TCG)', function () {
     // The test VM has no guest OS, hence no balloon statistics: inject what a guest short of memory
     // would report (8 MiB usable of 128) so the daemon's trigger fires.
     const short = (vm: VmSample): VmSample => (vm.name === NUMA ? { ...vm, balloon: { ...vm.balloon, availableKiB: 128 * 1024, usableKiB: 8 * 1024 } } : vm);
-    const backend = new OnlyOurs(host, new Set([NUMA]), short);
+    const backend = new OnlyThese(host, new Set([NUMA]), short);
     const daemon = new Daemon({ backend, settings: settings(0.9), solve, logger: memoryLogger('warn'), stateDir: null });
     const reports = await cycles(daemon, { max: 8, gapMs: 1000, done: (r) => r.applied.some((s) => s.kind === 'attachMemory'), after: 1 });
     const attached = reports.flatMap((r) => r.applied.filter((s) => s.kind === 'attachMemory'));
@@ -309,7 +269,7 @@ describe('hot-plug on real QEMU (libvirt, TCG)', function () {
   });
 
   it('a memory request that breaks a constraint is refused naming it, and nothing is attached', async () => {
-    const backend = new OnlyOurs(host, new Set([NUMA]));
+    const backend = new OnlyThese(host, new Set([NUMA]));
     const sample = await backend.sample();
     const vm = sample.vms.find((v) => v.name === NUMA)!;
     const rooms = nodeRoom(sample, new Map(), '', 1);
