@@ -185,21 +185,7 @@ export async function vcpuLoads(name: string, ms: number): Promise<number[]> {
   return out;
 }
 
-/** Thread name -> Cpus_allowed_list of a domain's QEMU process, read from /proc. */
-export function threadAffinity(name: string): Map<string, string> {
-  const pid = readFileSync(`/run/libvirt/qemu/${name}.pid`, 'utf8').trim();
-  const out = new Map<string, string>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const allowed = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1];
-      if (allowed) out.set(comm, allowed);
-    } catch {
-      // a thread that ended meanwhile
-    }
-  }
-  return out;
-}
+export { threadAffinity } from './daemon-on-real-vms.js';
 
 /**
  * A virsh for the daemon's backend that sees only `name` in the host-wide listings of its sampling

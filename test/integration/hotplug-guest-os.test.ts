@@ -20,7 +20,6 @@ import { expect } from 'chai';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { Daemon, type CycleReport } from '../../src/daemon/loop.js';
 import { metricsObserver } from '../../src/daemon/metrics-observer.js';
@@ -39,6 +38,7 @@ import {
   URI, vcpuLoads, virsh, virshSeeingOnly, waitFor, type GuestImage,
 } from '../helpers/guest-os.js';
 import { OnlyThese } from '../helpers/only-these.js';
+import { cycles } from '../helpers/daemon-on-real-vms.js';
 
 const CPU = `${PREFIX}${process.pid}-cpu`;
 const IGNORE = `${PREFIX}${process.pid}-ignore`;
@@ -65,20 +65,6 @@ function settings(k: Knobs): Settings {
       memory: { ...DEFAULT_HOTPLUG_CONFIG.memory, windowCycles: 2, cooldownCycles: k.memCooldown ?? 30, stepMiB: k.memStep ?? 1024, blockSizeMiB: 128 },
     },
   });
-}
-
-async function cycles(daemon: Daemon, opts: { max: number; gapMs: number; done: (r: CycleReport) => boolean; after: number }): Promise<CycleReport[]> {
-  const out: CycleReport[] = [];
-  let left = Infinity;
-  for (let i = 0; i < opts.max && left > 0; i++) {
-    if (i > 0) await sleep(opts.gapMs);
-    const r = await daemon.runCycle();
-    expect(r.outcome, r.error).to.be.oneOf(['ok', 'warming-up']);
-    out.push(r);
-    if (left === Infinity && opts.done(r)) left = opts.after + 1;
-    left--;
-  }
-  return out;
 }
 
 const applied = (rs: CycleReport[], kind: string) => rs.flatMap((r) => r.applied.filter((s) => s.kind === kind));

@@ -19,12 +19,12 @@
  * dev machine without it the suite is skipped with the reason printed.
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
-import { Daemon, type CycleReport } from '../../src/daemon/loop.js';
+import { Daemon } from '../../src/daemon/loop.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings, type Settings } from '../../src/daemon/settings.js';
 import { DEFAULT_HOTPLUG_CONFIG } from '../../src/hotplug/config.js';
@@ -39,6 +39,7 @@ import { parseCpuSet } from '../../src/core/cpuset.js';
 import { solve } from '../../solver/solve.js';
 import { requireOrSkip } from '../helpers/skip.js';
 import { OnlyThese } from '../helpers/only-these.js';
+import { cycles, threadAffinity } from '../helpers/daemon-on-real-vms.js';
 
 const URI = process.env.NUMAPLACE_URI ?? 'qemu:///system';
 // libvirtd on a shared, busy machine can take a minute to define a domain (it rebuilds capabilities).
@@ -96,22 +97,6 @@ async function fresh(name: string, xml: string, dir: string): Promise<void> {
   await virsh('start', '--domain', name);
 }
 
-/** Thread name -> Cpus_allowed_list of a domain's QEMU process, read from /proc. */
-function threadAffinity(name: string): Map<string, string> {
-  const pid = readFileSync(`/run/libvirt/qemu/${name}.pid`, 'utf8').trim();
-  const out = new Map<string, string>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const allowed = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1];
-      if (allowed) out.set(comm, allowed);
-    } catch {
-      // a thread that ended meanwhile
-    }
-  }
-  return out;
-}
-
 /** Busy fraction of vCPU 0 over `ms`, measured with domstats (outside the daemon). */
 async function vcpu0Load(name: string, ms: number): Promise<number> {
   const t = async () => Number(/vcpu\.0\.time=(\d+)/.exec(await virsh('domstats', '--raw', '--vcpu', name))![1]);
@@ -136,24 +121,6 @@ function settings(threshold: number): Settings {
       memory: { ...DEFAULT_HOTPLUG_CONFIG.memory, windowCycles: 2, stepMiB: 128 },
     },
   });
-}
-
-/**
- * Run cycles `gapMs` apart until `done` holds (then `after` more cycles), at most `max` cycles:
- * on a busy shared machine a spinning TCG vCPU's share of a CPU varies from cycle to cycle.
- */
-async function cycles(daemon: Daemon, opts: { max: number; gapMs: number; done: (r: CycleReport) => boolean; after: number }): Promise<CycleReport[]> {
-  const out: CycleReport[] = [];
-  let left = Infinity;
-  for (let i = 0; i < opts.max && left > 0; i++) {
-    if (i > 0) await sleep(opts.gapMs);
-    const r = await daemon.runCycle();
-    expect(r.outcome, r.error).to.be.oneOf(['ok', 'warming-up']);
-    out.push(r);
-    if (left === Infinity && opts.done(r)) left = opts.after + 1;
-    left--;
-  }
-  return out;
 }
 
 /** Remove test domains left by runs of this file that no longer exist (killed before their `after`). */
