@@ -30,12 +30,13 @@ describe('NUMA lab: a real 4-node kernel (4 x 2 CPUs, distances 16/32)', functio
     note(`four-node lab ready in ${lab.timings.readyS.toFixed(0)} s (guest uptime: root ${lab.timings.rootAtUptimeS} s, libvirtd ${lab.timings.libvirtdAtUptimeS} s)`);
     cfg = lab.putFile('numaplace.json', JSON.stringify(CONFIG));
     // Three VMs crowded on node 0 (CPUs 0-1, memory preallocated there): one busy, one idle, one with two guest NUMA cells.
+    // Small (64-96 MiB): moving memory under nested TCG took 24-95 s per 128 MiB VM, most of the lab's time.
     const starts = [
-      await startVm(lab, { name: 'lab-busy', vcpus: 1, memMiB: 128, busy: true, nodeset: '0', cpuset: '0-1' }),
-      await startVm(lab, { name: 'lab-idle', vcpus: 1, memMiB: 128, nodeset: '0', cpuset: '0-1' }),
+      await startVm(lab, { name: 'lab-busy', vcpus: 1, memMiB: 64, busy: true, nodeset: '0', cpuset: '0-1' }),
+      await startVm(lab, { name: 'lab-idle', vcpus: 1, memMiB: 64, nodeset: '0', cpuset: '0-1' }),
       await startVm(lab, {
-        name: 'lab-cells', vcpus: 2, memMiB: 160, nodeset: '0', cpuset: '0-1', busy: true,
-        cells: [{ cpus: '0', memMiB: 64, nodeset: '0' }, { cpus: '1', memMiB: 96, nodeset: '0' }],
+        name: 'lab-cells', vcpus: 2, memMiB: 96, nodeset: '0', cpuset: '0-1', busy: true,
+        cells: [{ cpus: '0', memMiB: 40, nodeset: '0' }, { cpus: '1', memMiB: 56, nodeset: '0' }],
       }),
     ];
     note(`inner VMs started in ${starts.map((s) => s.toFixed(0)).join(', ')} s; set-up ${((Date.now() - t) / 1000).toFixed(0)} s`);
@@ -92,8 +93,8 @@ describe('NUMA lab: a real 4-node kernel (4 x 2 CPUs, distances 16/32)', functio
     const p = await probe(lab!, ['lab-cells']);
     const v = vmOf(p, 'lab-cells');
     const threads = vcpuThreads(v);
-    // Cell memory: one RAM block per cell (64 and 96 MiB), found by size in /proc/PID/maps.
-    const cells = [{ vcpu: 0, KiB: 64 * 1024 }, { vcpu: 1, KiB: 96 * 1024 }];
+    // Cell memory: one RAM block per cell (40 and 56 MiB: sizes no other QEMU mapping has), found by size in /proc/PID/maps.
+    const cells = [{ vcpu: 0, KiB: 40 * 1024 }, { vcpu: 1, KiB: 56 * 1024 }];
     const nodes: number[] = [];
     for (const [i, c] of cells.entries()) {
       const t = threads.get(c.vcpu)!;
@@ -111,7 +112,7 @@ describe('NUMA lab: a real 4-node kernel (4 x 2 CPUs, distances 16/32)', functio
 
   it('numaplace run --mode apply converges within 3 cycles after load moves', async function () {
     // Load moves: a new busy VM appears with its vCPU on node 2 and its memory on node 3 (remote).
-    await startVm(lab!, { name: 'lab-late', vcpus: 1, memMiB: 128, busy: true, nodeset: '3', cpuset: '4-5' });
+    await startVm(lab!, { name: 'lab-late', vcpus: 1, memMiB: 64, busy: true, nodeset: '3', cpuset: '4-5' });
     const runCfg = lab!.putFile('run.json', JSON.stringify({ ...CONFIG, mode: 'apply', schedule: '*/20 * * * * *', log: { format: 'json' }, reservedCpus: '0-1' }));
     const t = Date.now();
     // The daemon logs into the I/O export (read here as it goes); it is stopped with SIGTERM (finishes its cycle, exits 0).
@@ -135,7 +136,11 @@ describe('NUMA lab: a real 4-node kernel (4 x 2 CPUs, distances 16/32)', functio
     }
     // Converged by kernel facts (above) within 3 full cycles; the first cycle corrects violations at once,
     // the late VM's move waits churn.holdCycles (3) and is applied in cycle 3 (seen: 14, 0, 1 steps).
-    expect(cycles.length, 'full cycles run').to.be.at.most(3);
+    // A 4th cycle may have begun before SIGTERM (the daemon then finishes it): converged means it had
+    // nothing left to do.
+    expect(cycles.length, 'full cycles run').to.be.at.least(3);
+    const lastActive = cycles.reduce((last, c, i) => (Number(c.steps) > 0 ? i + 1 : last), 0);
+    expect(lastActive, 'last cycle that changed anything').to.be.at.most(3);
     expect(cycles.every((c) => c.failed === 0), 'no failed step').to.equal(true);
   });
 });
