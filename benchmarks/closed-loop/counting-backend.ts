@@ -66,6 +66,11 @@ export class CountingBackend implements HostBackend {
     return this.timed(() => this.inner.setNodeset(vm, nodeset, flags));
   }
 
+  setMemnode(vm: string, cellid: number, nodeset: string, flags: ApplyFlags): Promise<void> {
+    this.count('setMemnode');
+    return this.timed(() => this.inner.setMemnode(vm, cellid, nodeset, flags));
+  }
+
   setShares(vm: string, shares: number, flags: ApplyFlags): Promise<void> {
     this.count('setShares');
     return this.timed(() => this.inner.setShares(vm, shares, flags));

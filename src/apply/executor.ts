@@ -44,7 +44,7 @@ export interface ExecuteResult {
 }
 
 /** What a step sets, in `where` (the live VM, or its persistent definition): differs from the step's target? null = unknown. */
-function differs(step: Step, where: { pins: (i: number) => string | null | undefined; emulator: string | null | undefined; nodeset: string | null | undefined; shares: number | null | undefined }): boolean | null {
+function differs(step: Step, where: { pins: (i: number) => string | null | undefined; emulator: string | null | undefined; nodeset: string | null | undefined; shares: number | null | undefined; memnode?: (cellid: number) => string | undefined }): boolean | null {
   const cpus = (a: string | null | undefined, b: string) => {
     if (a === null || a === undefined) return true;
     try {
@@ -62,6 +62,8 @@ function differs(step: Step, where: { pins: (i: number) => string | null | undef
       return cpus(where.nodeset, step.nodeset);
     case 'setShares':
       return where.shares !== step.shares;
+    case 'setMemnode':
+      return where.memnode ? cpus(where.memnode(step.cellid), step.nodeset) : null;
     default:
       return null;
   }
@@ -72,14 +74,15 @@ function differs(step: Step, where: { pins: (i: number) => string | null | undef
  * the VM is persistent and its persistent definition differs (unknown definition: written). So a
  * setting already live but not in the definition is written to the definition alone, and one
  * already in the definition is not written there again. A numatune nodeset of a non-restrictive
- * VM is written only to the config (it cannot change live). Hot-plug steps: live, and config when
- * persistConfig.
+ * VM is written only to the config (it cannot change live), and so is a guest cell's memnode
+ * (libvirt 9 changes none live). Hot-plug steps: live, and config when persistConfig.
  */
 export function flagsFor(step: Step, vm: VmSample | undefined, persistConfig: boolean): ApplyFlags {
   const persistent = persistConfig && (vm?.persistent ?? false);
   const def = vm?.definition;
-  const defDiffers = def ? differs(step, { pins: (i) => def.vcpuPins[i], emulator: def.emulatorPin, nodeset: def.numatune?.nodeset, shares: def.shares }) : null;
+  const defDiffers = def ? differs(step, { pins: (i) => def.vcpuPins[i], emulator: def.emulatorPin, nodeset: def.numatune?.nodeset, shares: def.shares, memnode: (c) => def.memnodes.find((m) => m.cellid === c)?.nodeset }) : null;
   const config = persistent && defDiffers !== false;
+  if (step.kind === 'setMemnode') return { live: false, config: true };
   if (step.kind === 'setNodeset' && !nodesetChangesLive(vm?.numatune)) return { live: false, config: true };
   const running = vm?.running ?? true;
   const liveDiffers = vm ? differs(step, { pins: (i) => vm.vcpuPins[i], emulator: vm.emulatorPin, nodeset: vm.numatune?.nodeset, shares: vm.cpuShares }) : null;
@@ -97,6 +100,8 @@ export async function runStep(backend: HostBackend, step: Step, flags: ApplyFlag
       return backend.pinEmulator(step.vm, step.cpuset, flags);
     case 'setNodeset':
       return backend.setNodeset(step.vm, step.nodeset, flags);
+    case 'setMemnode':
+      return backend.setMemnode(step.vm, step.cellid, step.nodeset, flags);
     case 'setShares':
       return backend.setShares(step.vm, step.shares, flags);
     case 'setVcpus':
@@ -121,6 +126,10 @@ export function inverseStep(step: Step, vm: VmSample | undefined, sample: HostSa
         return def.numatune?.nodeset ? { ...step, nodeset: def.numatune.nodeset } : 'the persistent definition had no nodeset to go back to';
       case 'setShares':
         return def.shares !== null ? { ...step, shares: def.shares } : 'the persistent definition had no cpu_shares to go back to';
+      case 'setMemnode': {
+        const before = def.memnodes.find((m) => m.cellid === step.cellid);
+        return before ? { ...step, nodeset: before.nodeset } : `the persistent definition had no memnode for cell ${step.cellid} to go back to`;
+      }
       default:
         break;
     }
@@ -134,6 +143,8 @@ export function inverseStep(step: Step, vm: VmSample | undefined, sample: HostSa
       return vm?.numatune?.nodeset ? { ...step, nodeset: vm.numatune.nodeset } : 'the VM had no numatune nodeset to go back to';
     case 'setShares':
       return vm?.cpuShares !== null && vm?.cpuShares !== undefined ? { ...step, shares: vm.cpuShares } : 'its earlier cpu_shares are unknown';
+    case 'setMemnode':
+      return 'a memnode is written to the persistent definition only, and its earlier value is unknown';
     case 'setVcpus':
       if (vm && step.count > vm.vcpusCurrent) return 'hot-plugged vCPUs cannot be unplugged without guest support';
       return vm ? { ...step, count: vm.vcpusCurrent } : 'its earlier vCPU count is unknown';
@@ -163,6 +174,7 @@ export function stepInEffect(step: Step, vm: VmSample | undefined): boolean {
       return vm.cpuShares === step.shares;
     case 'setVcpus':
       return vm.vcpusCurrent === step.count;
+    case 'setMemnode':
     case 'attachMemory':
       return false;
   }

@@ -27,6 +27,8 @@ export function stepProblem(x: unknown, vm: string): string | null {
       return typeof x.cpuset === 'string' && CPUSET.test(x.cpuset) ? null : 'pinEmulator needs a cpuset';
     case 'setNodeset':
       return typeof x.nodeset === 'string' && CPUSET.test(x.nodeset) ? null : 'setNodeset needs a nodeset';
+    case 'setMemnode':
+      return isInt(x.cellid) && typeof x.nodeset === 'string' && CPUSET.test(x.nodeset) ? null : 'setMemnode needs an integer cellid and a nodeset';
     case 'setShares':
       return isInt(x.shares, 2) && (x.shares as number) <= 262144 ? null : 'setShares needs shares from 2 to 262144';
     case 'setVcpus':

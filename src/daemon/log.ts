@@ -23,6 +23,8 @@ export function describeStep(s: Step): string {
       return `pin emulator to ${s.cpuset}`;
     case 'setNodeset':
       return `memory to node(s) ${s.nodeset}`;
+    case 'setMemnode':
+      return `guest cell ${s.cellid} memory to node(s) ${s.nodeset} (persistent definition: from the next boot)`;
     case 'setShares':
       return `cpu_shares ${s.shares}`;
     case 'setVcpus':

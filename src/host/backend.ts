@@ -24,6 +24,8 @@ export interface HostBackend {
   pinVcpu(vm: string, vcpu: number, cpuset: string, flags: ApplyFlags): Promise<void>;
   pinEmulator(vm: string, cpuset: string, flags: ApplyFlags): Promise<void>;
   setNodeset(vm: string, nodeset: string, flags: ApplyFlags): Promise<void>;
+  /** A guest cell's `<memnode>` in the persistent definition (flags.config only: libvirt 9 refuses it live). */
+  setMemnode(vm: string, cellid: number, nodeset: string, flags: ApplyFlags): Promise<void>;
   setShares(vm: string, shares: number, flags: ApplyFlags): Promise<void>;
   setVcpus(vm: string, count: number, flags: ApplyFlags): Promise<void>;
   attachMemory(vm: string, dimm: DimmSpec, flags: ApplyFlags): Promise<void>;

@@ -29,6 +29,7 @@ import { NUMAPLACE_WRITTEN_ELEMENT, NUMAPLACE_WRITTEN_XMLNS } from './numaplace-
 import { SHARES_MAX, SHARES_MIN } from '../core/shares.js';
 import { parseGuestVcpus } from './parse-guest-vcpus.js';
 import { dimmXml } from './dimm-xml.js';
+import { MemnodeEditError, withMemnode } from './memnode-xml.js';
 import { parseDomstatsPerDomain, type DomainStats } from './parse-domstats.js';
 import {
   parseDomjobinfo, parseEmulatorpin, parseNumatune, parseSchedinfo, parseUuidList, parseUuidNameList, parseVcpuinfo, parseVcpupin,
@@ -36,7 +37,7 @@ import {
 import { parseNumaMaps } from './parse-numa-maps.js';
 import { buildBatch, splitBatchOutput } from './virsh-batch.js';
 import {
-  classifyActionError, DomainGoneError, InvalidRequestError, stderrSaysGone, VirshOutputError,
+  classifyActionError, DomainGoneError, InvalidRequestError, LimitationError, stderrSaysGone, VirshOutputError,
 } from './virsh-errors.js';
 import { runVirsh, runVirshCapture, VirshError, type VirshCounters, type VirshOptions } from './virsh-exec.js';
 import { CAPABILITIES_TIMEOUT_MS } from './read-topology.js';
@@ -65,7 +66,7 @@ export interface VirshBackendOptions {
 export { SHARES_MIN as CPU_SHARES_MIN, SHARES_MAX as CPU_SHARES_MAX } from '../core/shares.js';
 
 /** Actions whose --config write puts tuning (pins, nodeset) into the persistent definition. */
-const TUNING_ACTIONS = new Set(['pinVcpu', 'pinEmulator', 'setNodeset']);
+const TUNING_ACTIONS = new Set(['pinVcpu', 'pinEmulator', 'setNodeset', 'setMemnode']);
 
 /** States in which the live queries (vcpupin, vcpuinfo, ...) answer. */
 const ACTIVE_STATES = new Set(['running', 'paused', 'blocked', 'pmsuspended', 'shutdown']);
@@ -439,6 +440,39 @@ export class VirshBackend implements HostBackend {
   async setNodeset(vm: string, nodeset: string, flags: ApplyFlags): Promise<void> {
     const nodes = this.cpuset(vm, 'setNodeset', nodeset, 'nodeset');
     await this.act(vm, 'setNodeset', ['numatune', '--domain', vm, '--nodeset', nodes], flags);
+  }
+
+  /**
+   * A guest cell's memnode, in the persistent definition only: libvirt 9 changes none live (and
+   * `numatune` has no per-cell option), so the definition is read with its secrets
+   * (--security-info, or a redefine would drop e.g. a VNC password), edited (memnode-xml.ts) and
+   * defined again through a private temp file. Another writer between the read and the define
+   * would be overwritten: the window is one virsh round trip.
+   */
+  async setMemnode(vm: string, cellid: number, nodeset: string, flags: ApplyFlags): Promise<void> {
+    if (!Number.isInteger(cellid) || cellid < 0) throw new InvalidRequestError(vm, 'setMemnode', `cell ${cellid} is not a guest cell id (0, 1, ...)`);
+    const nodes = this.cpuset(vm, 'setMemnode', nodeset, 'nodeset');
+    if (flags.live) throw new LimitationError(vm, 'setMemnode', "libvirt 9 cannot change a guest cell's memnode on a running VM; write it to the persistent definition (persistConfig)");
+    if (!flags.config) throw new InvalidRequestError(vm, 'setMemnode', 'neither live nor config set: nothing would change');
+    this.dirty.add(vm);
+    await this.markWritten(vm);
+    let xml: string;
+    try {
+      xml = withMemnode(await runVirsh(['dumpxml', '--inactive', '--security-info', '--domain', vm], this.virsh, this.counters), cellid, nodes);
+    } catch (e) {
+      if (e instanceof MemnodeEditError) throw new LimitationError(vm, 'setMemnode', e.reason);
+      throw classifyActionError(e, vm, 'setMemnode');
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'numaplace-define-'));
+    try {
+      const file = join(dir, 'domain.xml');
+      await writeFile(file, xml, { mode: 0o600 });
+      await runVirshCapture(['define', '--file', file], this.virsh, this.counters);
+    } catch (e) {
+      throw classifyActionError(e, vm, 'setMemnode');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async setShares(vm: string, shares: number, flags: ApplyFlags): Promise<void> {

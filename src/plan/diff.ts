@@ -176,6 +176,14 @@ export function diffVm(input: DiffContext, vm: VmSample, pvm: ProblemVm, place: 
   if (!memoryDiffers && restricts && wantNodeset !== '' && def && nodesetChangesLive(vm.numatune) && !same(def.numatune?.nodeset, wantNodeset)) {
     persistOnly.push({ vm: name, kind: 'setNodeset', nodeset: wantNodeset });
   }
+  // Guest cells (seed: Guest NUMA, <memnode> per cell): libvirt 9 moves no cell's memory live, so
+  // each cell's node goes to the definition and holds from the next boot; live, the VM's nodeset
+  // covers its cells' nodes and each cell's vCPUs are pinned to its node.
+  if (def && place.cells?.length && nodesetChangesLive(vm.numatune) && def.numatune?.mode === 'restrictive') {
+    for (const c of place.cells) {
+      if (!same(def.memnodes.find((m) => m.cellid === c.id)?.nodeset, String(c.node))) persistOnly.push({ vm: name, kind: 'setMemnode', cellid: c.id, nodeset: String(c.node) });
+    }
+  }
   const tidy: Step[] = [...freshPins, ...persistOnly];
   if (input.settings.shares.enabled) {
     const want = desiredShares(vm, input.settings);

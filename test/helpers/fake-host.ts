@@ -98,6 +98,11 @@ export class FakeBackend implements HostBackend {
   async setNodeset(vm: string, nodeset: string, flags: ApplyFlags) {
     return this.call('setNodeset', vm, [nodeset], flags, (v) => (v.numatune = { mode: v.numatune?.mode ?? 'strict', nodeset }));
   }
+  async setMemnode(vm: string, cellid: number, nodeset: string, flags: ApplyFlags) {
+    await this.call('setMemnode', vm, [cellid, nodeset], flags, () => {});
+    const def = this.vm(vm).definition;
+    if (flags.config && def) def.memnodes = [...def.memnodes.filter((m) => m.cellid !== cellid), { cellid, mode: 'restrictive', nodeset }];
+  }
   async setShares(vm: string, shares: number, flags: ApplyFlags) {
     return this.call('setShares', vm, [shares], flags, (v) => (v.cpuShares = shares));
   }

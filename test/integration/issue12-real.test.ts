@@ -21,6 +21,7 @@ import { VirshBackend } from '../../src/host/virsh-backend.js';
 import { runVirsh } from '../../src/host/virsh-exec.js';
 import { solveInProcess } from '../../solver/solve.js';
 import { issue12Case, registerReport } from '../reliability/counters.js';
+import { OnlyThese } from '../helpers/only-these.js';
 import { requireLibvirt, TEST_URI } from './libvirt-available.js';
 
 registerReport();
@@ -71,28 +72,9 @@ export function threadAffinity(n: string): Record<string, string> {
   return out;
 }
 
-/** The real backend, showing only our VMs to the daemon (the shared test VMs are never touched). */
-class OnlyOurs implements HostBackend {
-  readonly kind = 'virsh' as const;
-  constructor(readonly inner: VirshBackend, readonly names: ReadonlySet<string>) {}
-  topology() { return this.inner.topology(); }
-  async sample(): Promise<HostSample> {
-    const s = await this.inner.sample();
-    return { ...s, vms: s.vms.filter((v) => this.names.has(v.name)), skipped: [] };
-  }
-  pinVcpu: HostBackend['pinVcpu'] = (...a) => this.inner.pinVcpu(...a);
-  pinEmulator: HostBackend['pinEmulator'] = (...a) => this.inner.pinEmulator(...a);
-  setNodeset: HostBackend['setNodeset'] = (...a) => this.inner.setNodeset(...a);
-  setShares: HostBackend['setShares'] = (...a) => this.inner.setShares(...a);
-  setVcpus: HostBackend['setVcpus'] = (...a) => this.inner.setVcpus(...a);
-  attachMemory: HostBackend['attachMemory'] = (...a) => this.inner.attachMemory(...a);
-  stats() { return this.inner.stats(); }
-  close() { return this.inner.close(); }
-}
-
 function daemonOn(names: string[], over: Parameters<typeof withSettings>[0] = {}) {
   const logger = memoryLogger();
-  const backend = new OnlyOurs(new VirshBackend({ uri: TEST_URI, timeoutMs: 60_000, binary: join(ACTIVE_VIRSH_DIR, 'virsh') }), new Set(names));
+  const backend = new OnlyThese(new VirshBackend({ uri: TEST_URI, timeoutMs: 60_000, binary: join(ACTIVE_VIRSH_DIR, 'virsh') }), new Set(names));
   const settings: Settings = withSettings({ mode: 'apply', reservedCpus: '0', cpuOvercommit: 8, churn: { holdCycles: 1 }, ...over });
   const d = new Daemon({ backend, settings, solve: async (p) => solveInProcess(p, { timeLimitMs: 300 }), logger, stateDir: null });
   return { d, logger };
@@ -230,9 +212,10 @@ describe('issue 12 on real QEMU (own VMs, virsh backend)', function () {
     issue12Case('item 4: real QEMU, persistConfig with live already as planned', 'vcpupin and emulatorpin written to the persistent definition (--config alone), then no further steps');
   });
 
-  it('item 3 (measured, libvirt 9.0): per-cell memnode has no live path; the persistent definition takes it by define; restrictive needs restrictive memnodes', async () => {
+  it('item 3: guest cells placed cell by cell, each cell\'s memnode written to the persistent definition (libvirt 9.0 has no live path)', async () => {
     const vm = vmName('cells');
-    const cellsXml = domainXml(vm, "<numatune><memory mode='restrictive' nodeset='0'/><memnode cellid='0' mode='restrictive' nodeset='0'/><memnode cellid='1' mode='restrictive' nodeset='0'/></numatune>")
+    // Two cells with one online vCPU each, numatune restrictive (numaplace moves memory live only then), no memnodes yet.
+    const cellsXml = domainXml(vm, "<numatune><memory mode='restrictive' nodeset='0'/></numatune>")
       .replace('<memory unit=\'MiB\'>64</memory>', "<memory unit='MiB'>128</memory>")
       .replace("<vcpu placement='static'>1</vcpu>", "<vcpu placement='static' current='2'>4</vcpu>")
       .replace('</model></cpu>', "</model><numa><cell id='0' cpus='0,2' memory='64' unit='MiB'/><cell id='1' cpus='1,3' memory='64' unit='MiB'/></numa></cpu>");
@@ -242,24 +225,29 @@ describe('issue 12 on real QEMU (own VMs, virsh backend)', function () {
     made.add(vm);
     await virsh('define', '--file', file);
     await virsh('start', '--domain', vm);
-    // One QEMU memory backend per guest cell: what a per-cell nodeset would bind.
-    const pid = readFileSync(`/run/libvirt/qemu/${vm}.pid`, 'utf8').trim();
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    expect(cmdline).to.contain('"id":"ram-node0"').and.to.contain('"id":"ram-node1"');
-    // virsh numatune knows the VM-wide nodeset only (virDomainSetNumaParameters has no per-cell field).
-    const help = await virsh('help', 'numatune');
-    expect(help).to.not.match(/memnode|cellid/);
-    await virsh('numatune', '--domain', vm, '--live', '--nodeset', '0'); // restrictive: allowed live
-    // The persistent definition takes a changed memnode by define while the VM runs; the live one keeps its own.
+    // What libvirt 9.0 allows (measured): `virsh numatune` knows the VM-wide nodeset only.
+    expect(await virsh('help', 'numatune')).to.not.match(/memnode|cellid/);
+    const { d } = daemonOn([vm], { persistConfig: true, shares: { enabled: false } });
+    const reports = [];
+    for (let c = 0; c < 4; c++) reports.push(await d.runCycle());
+    const memnodeSteps = reports.flatMap((r) => r.applied).filter((s) => s.vm === vm && s.kind === 'setMemnode');
+    expect(memnodeSteps).to.deep.equal([{ vm, kind: 'setMemnode', cellid: 0, nodeset: '0' }, { vm, kind: 'setMemnode', cellid: 1, nodeset: '0' }]);
+    expect(reports.flatMap((r) => r.failed)).to.deep.equal([]);
     const inactive = await virsh('dumpxml', '--inactive', '--domain', vm);
-    const edited = join(dir, 'cells-edited.xml');
-    writeFileSync(edited, inactive.replace("<memnode cellid='1' mode='restrictive' nodeset='0'/>", "<memnode cellid='1' mode='restrictive' nodeset='0-0'/>"));
-    await virsh('define', '--file', edited);
-    // Mode restrictive for the VM needs restrictive memnodes: define refuses a strict one.
+    expect(inactive).to.contain("<memnode cellid='0' mode='restrictive' nodeset='0'/>").and.to.contain("<memnode cellid='1' mode='restrictive' nodeset='0'/>");
+    expect(await virsh('dumpxml', '--domain', vm), 'the running VM keeps its own (no live path)').to.not.contain('<memnode');
+    expect((await virsh('domstate', '--domain', vm)).trim()).to.equal('running');
+    expect(reports[3].steps.filter((s) => s.vm === vm), 'converged: nothing more to write').to.deep.equal([]);
+    expect(reports[3].excludedVms, 'its own memnodes do not make it foreign').to.equal(0);
+    // A live request is refused by numaplace before libvirt is asked.
+    const backend = new VirshBackend({ uri: TEST_URI, timeoutMs: 60_000 });
+    const live = await backend.setMemnode(vm, 1, '0', { live: true, config: false }).then(() => null, (e: Error) => e);
+    expect(live?.name).to.equal('LimitationError');
+    // And the rule memnode-xml.ts follows: a restrictive VM needs restrictive memnodes (define refuses a strict one).
     const strict = join(dir, 'cells-strict.xml');
     writeFileSync(strict, inactive.replace("<memnode cellid='1' mode='restrictive' nodeset='0'/>", "<memnode cellid='1' mode='strict' nodeset='0'/>"));
     const refused = await virsh('define', '--file', strict).then(() => '', (e: Error & { stderr?: string }) => e.stderr ?? e.message);
     expect(refused).to.contain("'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element");
-    issue12Case('item 3: libvirt 9.0 per-cell memory (measured)', 'no live memnode change (virsh numatune: VM-wide nodeset only); define of the persistent XML takes a memnode while running; restrictive VM needs restrictive memnodes');
+    issue12Case('item 3: guest cells on real QEMU', 'each cell\'s memnode written to the persistent definition by define while the VM runs (libvirt 9.0: no live memnode change), then converged, not foreign');
   });
 });

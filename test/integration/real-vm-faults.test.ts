@@ -161,6 +161,9 @@ class Faulty implements HostBackend {
   setNodeset(vm: string, nodeset: string, fl: ApplyFlags) {
     return this.act(vm, 'setNodeset', () => this.inner.setNodeset(vm, nodeset, fl));
   }
+  setMemnode(vm: string, cellid: number, nodeset: string, fl: ApplyFlags) {
+    return this.act(vm, 'setMemnode', () => this.inner.setMemnode(vm, cellid, nodeset, fl));
+  }
   setShares(vm: string, shares: number, fl: ApplyFlags) {
     return this.act(vm, 'setShares', () => this.inner.setShares(vm, shares, fl));
   }

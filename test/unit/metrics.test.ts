@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import { STEP_KINDS } from '../../src/core/steps.js';
 import { Registry } from 'prom-client';
 import {
   countSteps,
@@ -116,7 +117,8 @@ describe('metrics', () => {
 
   it('starts bounded label sets at zero', async () => {
     const text = await registry.metrics();
-    expect(samples(text, 'numaplace_steps_total')).to.have.length(6 * 4);
+    expect(samples(text, 'numaplace_steps_total')).to.have.length(STEP_KINDS.length * 4);
+    expect(text).to.include('numaplace_steps_total{kind="setMemnode",result="applied"} 0');
     expect(samples(text, 'numaplace_cycles_total')).to.have.length(CYCLE_OUTCOMES.length);
     expect(text).to.include('numaplace_steps_total{kind="attachMemory",result="refused"} 0');
     expect(text).to.include('numaplace_libvirt_up 0');

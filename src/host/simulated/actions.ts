@@ -69,14 +69,7 @@ export function pinEmulator(host: SimulatedHost, name: string, cpuset: string, f
 
 export function setNodeset(host: SimulatedHost, name: string, nodeset: string, flags: ApplyFlags): void {
   const vm = findVm(host, name, 'setNodeset');
-  let nodes: number[];
-  try {
-    nodes = parseCpuSet(nodeset);
-  } catch {
-    throw new HostActionError(name, 'setNodeset', `invalid argument: Failed to parse bitmap '${nodeset}'`);
-  }
-  const missing = nodes.find((n) => !host.nodeIndex.has(n));
-  if (missing !== undefined) throw new HostActionError(name, 'setNodeset', `unsupported configuration: NUMA node ${missing} is unavailable`);
+  const nodes = parseHostNodes(host, name, 'setNodeset', nodeset);
   if (!live(vm, 'setNodeset', flags)) return;
   // libvirt 9.0 (measured): a running VM with no <numatune> takes one nodeset, recorded as mode strict;
   // after that, as in strict mode, a change needs restrictive mode.
@@ -88,6 +81,33 @@ export function setNodeset(host: SimulatedHost, name: string, nodeset: string, f
     throw new HostLimitationError(name, 'setNodeset', 'Requested operation is not valid: change of nodeset for running domain requires restrictive numa mode');
   }
   vm.numatune = { mode: 'restrictive', nodeset: nodes };
+}
+
+/**
+ * A guest cell's memnode: libvirt 9 changes none on a running VM (numaplace writes it with
+ * `virsh define`, persistent definition only). The simulated host keeps no persistent definition,
+ * so a config write checks the values and changes nothing here.
+ */
+export function setMemnode(host: SimulatedHost, name: string, cellid: number, nodeset: string, flags: ApplyFlags): void {
+  const vm = findVm(host, name, 'setMemnode');
+  if (!Number.isInteger(cellid) || cellid < 0 || cellid >= vm.guestCells.length) {
+    throw new HostActionError(name, 'setMemnode', `unsupported configuration: Invalid cellid '${cellid}': the guest has ${vm.guestCells.length} NUMA cells`);
+  }
+  parseHostNodes(host, name, 'setMemnode', nodeset);
+  if (flags.live) throw new HostLimitationError(name, 'setMemnode', 'a guest cell\'s memnode cannot change on a running domain (libvirt 9)');
+  live(vm, 'setMemnode', flags);
+}
+
+function parseHostNodes(host: SimulatedHost, name: string, action: string, nodeset: string): number[] {
+  let nodes: number[];
+  try {
+    nodes = parseCpuSet(nodeset);
+  } catch {
+    throw new HostActionError(name, action, `invalid argument: Failed to parse bitmap '${nodeset}'`);
+  }
+  const missing = nodes.find((n) => !host.nodeIndex.has(n));
+  if (missing !== undefined) throw new HostActionError(name, action, `unsupported configuration: NUMA node ${missing} is unavailable`);
+  return nodes;
 }
 
 export function setShares(host: SimulatedHost, name: string, shares: number, flags: ApplyFlags): void {

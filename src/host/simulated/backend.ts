@@ -69,6 +69,10 @@ export class SimulatedBackend implements HostBackend {
     return this.run(() => act.setNodeset(this.host, vm, nodeset, flags));
   }
 
+  setMemnode(vm: string, cellid: number, nodeset: string, flags: ApplyFlags): Promise<void> {
+    return this.run(() => act.setMemnode(this.host, vm, cellid, nodeset, flags));
+  }
+
   setShares(vm: string, shares: number, flags: ApplyFlags): Promise<void> {
     return this.run(() => act.setShares(this.host, vm, shares, flags));
   }
