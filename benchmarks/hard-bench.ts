@@ -9,10 +9,26 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { allLocalCost } from '../src/core/quality.js';
 import { solve } from '../solver/solve.js';
-import type { Placement } from '../solver/types.js';
+import type { Placement, Problem } from '../solver/types.js';
 import { verify } from '../solver/verify.js';
 import { HARD_FAMILIES, hardName, hardSpecs, makeHardInstance } from './hard-instances.js';
 import { loadReferences } from './hard-references.js';
+
+/** `runs` solves of one problem, each timed in wall and CPU milliseconds (shared with solver-bench). */
+export async function timedSolves(problem: Problem, runs: number): Promise<{ times: number[]; cpu: number[]; placements: Placement[] }> {
+  const times: number[] = [];
+  const cpu: number[] = [];
+  const placements: Placement[] = [];
+  for (let r = 0; r < runs; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    placements.push(await solve(problem));
+    times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  return { times, cpu, placements };
+}
 
 export interface HardRow {
   name: string;
@@ -63,22 +79,10 @@ export async function runHardBench(runs: number, log: (s: string) => void, only?
     if (only && !only.includes(spec.family) && !only.includes(name)) continue;
     const problem = makeHardInstance(spec);
     if (timeLimitMs) problem.options = { ...problem.options, timeLimitMs };
-    const times: number[] = [];
-    const cpu: number[] = [];
-    const prints = new Set<string>();
-    let guardHit = false;
-    let last: Placement | undefined;
-    for (let r = 0; r < runs; r++) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      last = await solve(problem);
-      times.push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1000);
-      prints.add(fingerprint(last));
-      if (/time guard|deadline/.test(last.reason ?? '')) guardHit = true;
-    }
-    const p = last!;
+    const { times, cpu, placements } = await timedSolves(problem, runs);
+    const prints = new Set(placements.map(fingerprint));
+    const guardHit = placements.some((x) => /time guard|deadline/.test(x.reason ?? ''));
+    const p = placements[placements.length - 1];
     const ref = refs[name];
     const allLocal = allLocalCost(problem.vms);
     const objective = p.objective ?? NaN;

@@ -14,9 +14,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
 import { makeInstance, type InstanceSpec } from './instances.js';
-import { hardTargets, runHardBench, type HardRow } from './hard-bench.js';
+import { hardTargets, runHardBench, timedSolves, type HardRow } from './hard-bench.js';
 import { exactOptimum, type ExactResult } from './highs-exact.js';
 import { numadBaseline, noPinningBaseline, type BaselineResult } from '../solver/baselines.js';
 import { allLocalCost } from '../src/core/quality.js';
@@ -79,18 +78,8 @@ const median = (xs: number[]) => {
 
 async function benchOne(spec: InstanceSpec, runs: number, highsLimitS: number, maxHighsColumns: number): Promise<Row> {
   const problem = makeInstance(spec);
-  const times: number[] = [];
-  const cpu: number[] = [];
-  let last: Placement | undefined;
-  for (let r = 0; r < runs; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    last = await solve(problem);
-    times.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
-  const p = last!;
+  const { times, cpu, placements } = await timedSolves(problem, runs);
+  const p = placements[placements.length - 1];
   const allLocal = allLocalCost(problem.vms);
   const violations = p.status === 'infeasible' ? 0 : verify(problem, p).length;
   const nodes = problem.topology.nodes.length;

@@ -446,7 +446,7 @@ export class VirshBackend implements HostBackend {
    * A guest cell's memnode, in the persistent definition only: libvirt 9 changes none live (and
    * `numatune` has no per-cell option), so the definition is read with its secrets
    * (--security-info, or a redefine would drop e.g. a VNC password), edited (memnode-xml.ts) and
-   * defined again through a private temp file. Another writer between the read and the define
+   * defined again (throughPrivateFile). Another writer between the read and the define
    * would be overwritten: the window is one virsh round trip.
    */
   async setMemnode(vm: string, cellid: number, nodeset: string, flags: ApplyFlags): Promise<void> {
@@ -463,16 +463,11 @@ export class VirshBackend implements HostBackend {
       if (e instanceof MemnodeEditError) throw new LimitationError(vm, 'setMemnode', e.reason);
       throw classifyActionError(e, vm, 'setMemnode');
     }
-    const dir = await mkdtemp(join(tmpdir(), 'numaplace-define-'));
-    try {
-      const file = join(dir, 'domain.xml');
-      await writeFile(file, xml, { mode: 0o600 });
-      await runVirshCapture(['define', '--file', file], this.virsh, this.counters);
-    } catch (e) {
-      throw classifyActionError(e, vm, 'setMemnode');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await throughPrivateFile(xml, async (file) => {
+      await runVirshCapture(['define', '--file', file], this.virsh, this.counters).catch((e: unknown) => {
+        throw classifyActionError(e, vm, 'setMemnode');
+      });
+    });
   }
 
   async setShares(vm: string, shares: number, flags: ApplyFlags): Promise<void> {
@@ -492,15 +487,19 @@ export class VirshBackend implements HostBackend {
     if (!Number.isInteger(dimm.MiB) || dimm.MiB <= 0) throw new InvalidRequestError(vm, 'attachMemory', `dimm size ${dimm.MiB} MiB must be a whole number > 0`);
     if (!Number.isInteger(dimm.guestNode) || dimm.guestNode < 0) throw new InvalidRequestError(vm, 'attachMemory', `guest node ${dimm.guestNode} is not a node id`);
     if (dimm.sourceNodes !== undefined) this.cpuset(vm, 'attachMemory', dimm.sourceNodes, 'source nodes');
-    const xml = dimmXml(dimm);
-    const dir = await mkdtemp(join(tmpdir(), 'numaplace-dimm-'));
-    try {
-      const file = join(dir, 'dimm.xml');
-      await writeFile(file, xml, { mode: 0o600 });
-      await this.act(vm, 'attachMemory', ['attach-device', '--domain', vm, '--file', file], flags);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await throughPrivateFile(dimmXml(dimm), (file) => this.act(vm, 'attachMemory', ['attach-device', '--domain', vm, '--file', file], flags));
+  }
+}
+
+/** Hands virsh an XML document through a private temp file (mode 0600 in a 0700 dir), removed after. */
+async function throughPrivateFile(xml: string, use: (file: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'numaplace-xml-'));
+  try {
+    const file = join(dir, 'doc.xml');
+    await writeFile(file, xml, { mode: 0o600 });
+    await use(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

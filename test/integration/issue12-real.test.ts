@@ -10,51 +10,25 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Daemon } from '../../src/daemon/loop.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings, type Settings } from '../../src/daemon/settings.js';
-import type { HostBackend, HostSample } from '../../src/host/backend.js';
 import { VirshBackend } from '../../src/host/virsh-backend.js';
-import { runVirsh } from '../../src/host/virsh-exec.js';
 import { solveInProcess } from '../../solver/solve.js';
 import { issue12Case, registerReport } from '../reliability/counters.js';
 import { OnlyThese } from '../helpers/only-these.js';
 import { requireLibvirt, TEST_URI } from './libvirt-available.js';
+import { ownVmXml, removeStaleVms, removeVm, virsh } from './own-vms.js';
 
 registerReport();
 
 export const ACTIVE_VIRSH_DIR = resolve('test/helpers/virsh-active');
-const virsh = (...args: string[]) => runVirsh(args, { uri: TEST_URI, timeoutMs: 120_000 });
 const PREFIX = 'numaplace-test-i12-';
 const vmName = (what: string) => `${PREFIX}${process.pid}-${what}`;
 
-function domainXml(n: string, extra = '', metadata = ''): string {
-  return `<domain type='qemu'>
-  <name>${n}</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu placement='static'>1</vcpu>
-  ${metadata ? `<metadata>${metadata}</metadata>` : ''}
-  ${extra}
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <features><acpi/><apic/></features>
-  <cpu mode='custom' match='exact' check='none'><model fallback='allow'>qemu64</model></cpu>
-  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
-  <devices><serial type='null'/><memballoon model='none'/></devices>
-</domain>`;
-}
-
-async function exists(n: string): Promise<boolean> {
-  return virsh('domuuid', '--domain', n).then(() => true, () => false);
-}
-
-async function remove(n: string): Promise<void> {
-  if (!(await exists(n))) return;
-  await virsh('destroy', '--domain', n).catch(() => undefined);
-  await virsh('undefine', '--domain', n).catch(() => undefined);
-}
 
 /** Every QEMU thread's allowed CPUs, read from /proc (the kernel's view, not libvirt's). */
 export function threadAffinity(n: string): Record<string, string> {
@@ -88,9 +62,9 @@ describe('issue 12 on real QEMU (own VMs, virsh backend)', function () {
   const made = new Set<string>();
 
   async function define(n: string, opts: { persistent: boolean; extra?: string; metadata?: string }): Promise<void> {
-    await remove(n);
+    await removeVm(n);
     const file = join(dir, `${made.size}.xml`);
-    writeFileSync(file, domainXml(n, opts.extra, opts.metadata));
+    writeFileSync(file, ownVmXml(n, opts.extra, opts.metadata));
     made.add(n);
     if (opts.persistent) {
       await virsh('define', '--file', file);
@@ -111,17 +85,13 @@ describe('issue 12 on real QEMU (own VMs, virsh backend)', function () {
 
   before(async function () {
     await requireLibvirt(this, []);
-    const names = (await virsh('list', '--all', '--name')).split('\n').map((l) => l.trim()).filter((n) => n.startsWith(PREFIX));
-    for (const n of names) {
-      const pid = /^numaplace-test-i12-(\d+)-/.exec(n)?.[1];
-      if (!pid || !existsSync(`/proc/${pid}`)) await remove(n);
-    }
+    await removeStaleVms(PREFIX);
     dir = mkdtempSync(join(tmpdir(), 'numaplace-i12-'));
     chmodSync(dir, 0o755);
   });
 
   after(async function () {
-    for (const n of made) await remove(n).catch(() => undefined);
+    for (const n of made) await removeVm(n).catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -215,11 +185,11 @@ describe('issue 12 on real QEMU (own VMs, virsh backend)', function () {
   it('item 3: guest cells placed cell by cell, each cell\'s memnode written to the persistent definition (libvirt 9.0 has no live path)', async () => {
     const vm = vmName('cells');
     // Two cells with one online vCPU each, numatune restrictive (numaplace moves memory live only then), no memnodes yet.
-    const cellsXml = domainXml(vm, "<numatune><memory mode='restrictive' nodeset='0'/></numatune>")
+    const cellsXml = ownVmXml(vm, "<numatune><memory mode='restrictive' nodeset='0'/></numatune>")
       .replace('<memory unit=\'MiB\'>64</memory>', "<memory unit='MiB'>128</memory>")
       .replace("<vcpu placement='static'>1</vcpu>", "<vcpu placement='static' current='2'>4</vcpu>")
       .replace('</model></cpu>', "</model><numa><cell id='0' cpus='0,2' memory='64' unit='MiB'/><cell id='1' cpus='1,3' memory='64' unit='MiB'/></numa></cpu>");
-    await remove(vm);
+    await removeVm(vm);
     const file = join(dir, 'cells.xml');
     writeFileSync(file, cellsXml);
     made.add(vm);

@@ -19,7 +19,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,42 +32,19 @@ import type { ApplyFlags, DimmSpec, HostBackend, HostSample } from '../../src/ho
 import { HostLimitationError } from '../../src/host/errors.js';
 import { VirshBackend } from '../../src/host/virsh-backend.js';
 import { DomainGoneError, LimitationError } from '../../src/host/virsh-errors.js';
-import { runVirsh } from '../../src/host/virsh-exec.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import type { Step } from '../../src/core/steps.js';
 import { solveInProcess } from '../../solver/solve.js';
 import { counters, registerReport } from '../reliability/counters.js';
+import { runVirsh } from '../../src/host/virsh-exec.js';
 import { requireLibvirt, TEST_URI } from './libvirt-available.js';
+import { ownVmXml, removeStaleVms, removeVm, virsh, vmExists } from './own-vms.js';
 
 registerReport();
 
-const virsh = (...args: string[]) => runVirsh(args, { uri: TEST_URI, timeoutMs: 120_000 });
 const PREFIX = 'numaplace-test-flt-';
 const name = (what: string) => `${PREFIX}${process.pid}-${what}`;
 const BYSTANDER = name('b');
-
-function domainXml(n: string): string {
-  return `<domain type='qemu'>
-  <name>${n}</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu placement='static'>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <features><acpi/><apic/></features>
-  <cpu mode='custom' match='exact' check='none'><model fallback='allow'>qemu64</model></cpu>
-  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
-  <devices><serial type='null'/><memballoon model='none'/></devices>
-</domain>`;
-}
-
-async function exists(n: string): Promise<boolean> {
-  return virsh('domuuid', '--domain', n).then(() => true, () => false);
-}
-
-async function remove(n: string): Promise<void> {
-  if (!(await exists(n))) return;
-  await virsh('destroy', '--domain', n).catch(() => undefined);
-  await virsh('undefine', '--domain', n).catch(() => undefined); // a transient one is gone once destroyed
-}
 
 /** Settings of a running VM, read outside numaplace. */
 interface Seen { vcpu0: string; emulator: string; threads: string[] }
@@ -188,9 +165,9 @@ describe('reliability: faults between sampling and applying on real QEMU VMs (vi
   const made = new Set<string>();
 
   async function define(n: string, persistent: boolean): Promise<void> {
-    await remove(n);
+    await removeVm(n);
     const file = join(dir, `${n}.xml`);
-    writeFileSync(file, domainXml(n));
+    writeFileSync(file, ownVmXml(n));
     made.add(n);
     if (persistent) {
       await virsh('define', '--file', file);
@@ -206,7 +183,7 @@ describe('reliability: faults between sampling and applying on real QEMU VMs (vi
     host.names = new Set(vms);
     host.thrown = [];
     for (const vm of vms) {
-      if (!(await exists(vm))) continue;
+      if (!(await vmExists(vm))) continue;
       const persistent = /Persistent:\s*yes/.test(await virsh('dominfo', '--domain', vm));
       await pinToZero(vm, persistent);
     }
@@ -258,12 +235,7 @@ describe('reliability: faults between sampling and applying on real QEMU VMs (vi
 
   before(async function () {
     await requireLibvirt(this, []);
-    // Domains of runs that died before their `after`.
-    const names = (await virsh('list', '--all', '--name')).split('\n').map((l) => l.trim()).filter((n) => n.startsWith(PREFIX));
-    for (const n of names) {
-      const pid = /^numaplace-test-flt-(\d+)-/.exec(n)?.[1];
-      if (!pid || !existsSync(`/proc/${pid}`)) await remove(n);
-    }
+    await removeStaleVms(PREFIX);
     dir = mkdtempSync(join(tmpdir(), 'numaplace-flt-'));
     chmodSync(dir, 0o755);
     host = new Faulty(new VirshBackend({ uri: TEST_URI, timeoutMs: 60_000 }));
@@ -271,7 +243,7 @@ describe('reliability: faults between sampling and applying on real QEMU VMs (vi
   });
 
   after(async function () {
-    for (const n of made) await remove(n).catch(() => undefined);
+    for (const n of made) await removeVm(n).catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -282,7 +254,7 @@ describe('reliability: faults between sampling and applying on real QEMU VMs (vi
     host.fault = () => virsh('destroy', '--domain', vm).then(() => undefined);
     counters.faultsInjected++;
     const r = await d.runCycle();
-    expect(await exists(vm), 'a destroyed transient domain no longer exists').to.equal(false);
+    expect(await vmExists(vm), 'a destroyed transient domain no longer exists').to.equal(false);
     await goneReported(r, vm, logger, registry);
     await bystanderPlacedAndNextCycleOk(r, d);
     survived('transient destroyed', 'survived: failed step, DomainGoneError');
@@ -340,7 +312,7 @@ describe('reliability: faults between sampling and applying on real QEMU VMs (vi
     };
     counters.faultsInjected++;
     const r = await d.runCycle();
-    expect(await exists(P)).to.equal(false);
+    expect(await vmExists(P)).to.equal(false);
     await goneReported(r, P, logger, registry);
     // Started from its definition: the pins written there before (old), nothing of the plan.
     expect(await oldOrPlanned(r, renamed)).to.equal('old');
@@ -392,7 +364,7 @@ describe('reliability: faults between sampling and applying on real QEMU VMs (vi
     };
     counters.faultsInjected++;
     const r = await d.runCycle();
-    expect(await exists(vm)).to.equal(false);
+    expect(await vmExists(vm)).to.equal(false);
     await goneReported(r, vm, logger, registry);
     await bystanderPlacedAndNextCycleOk(r, d);
     survived('undefined + destroyed', 'survived: failed step, DomainGoneError');

@@ -8,15 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NumaLab } from './numa-lab.js';
 import { requireLab, note } from './lab-guard.js';
-import { NUMAPLACE, startVm, probe, numaplace, vcpuThreads, threadNodes, vcpuNode, fractionOn, sum, type Probe, type ProbeVm } from './lab-host.js';
-
-const CONFIG = { virsh: { timeoutMs: 300_000 }, metrics: { enabled: false }, stateDir: '/var/lib/numaplace' };
-
-function vmOf(p: Probe, name: string): ProbeVm {
-  const v = p.vms.find((x) => x.vm === name);
-  if (!v || v.error) throw new Error(`probe: ${name}: ${v?.error ?? 'not found'}`);
-  return v;
-}
+import { LAB_CONFIG as CONFIG, vmOf, NUMAPLACE, startVm, probe, numaplace, vcpuThreads, threadNodes, vcpuNode, fractionOn, sum } from './lab-host.js';
 
 describe('NUMA lab: a real 4-node kernel (4 x 2 CPUs, distances 16/32)', function () {
   this.timeout(30 * 60_000);

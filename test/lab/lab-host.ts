@@ -76,6 +76,16 @@ export interface ProbeVm {
 }
 export interface Probe { at: number; uptime: number; nodes: Record<string, number[]>; vms: ProbeVm[] }
 
+/** The numaplace config the lab tests run with: virsh calls take seconds under nested TCG. */
+export const LAB_CONFIG = { virsh: { timeoutMs: 300_000 }, metrics: { enabled: false }, stateDir: '/var/lib/numaplace' };
+
+/** One VM of a probe; throws when the probe could not read it. */
+export function vmOf(p: Probe, name: string): ProbeVm {
+  const v = p.vms.find((x) => x.vm === name);
+  if (!v || v.error) throw new Error(`probe: ${name}: ${v?.error ?? 'not found'}`);
+  return v;
+}
+
 export async function probe(lab: NumaLab, vms: string[] = []): Promise<Probe> {
   return JSON.parse(await lab.run(['node', PROBE, ...vms], { timeoutMs: 120_000 })) as Probe;
 }

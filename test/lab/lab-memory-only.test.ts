@@ -6,15 +6,7 @@
 import { expect } from 'chai';
 import { NumaLab } from './numa-lab.js';
 import { requireLab, note } from './lab-guard.js';
-import { startVm, probe, numaplace, vcpuNode, fractionOn, sum, type Probe, type ProbeVm } from './lab-host.js';
-
-const CONFIG = { virsh: { timeoutMs: 300_000 }, metrics: { enabled: false }, stateDir: '/var/lib/numaplace' };
-
-function vmOf(p: Probe, name: string): ProbeVm {
-  const v = p.vms.find((x) => x.vm === name);
-  if (!v || v.error) throw new Error(`probe: ${name}: ${v?.error ?? 'not found'}`);
-  return v;
-}
+import { LAB_CONFIG as CONFIG, vmOf, startVm, probe, numaplace, vcpuNode, fractionOn, sum } from './lab-host.js';
 
 describe('NUMA lab: 2 CPU nodes of different sizes + a memory-only node', function () {
   this.timeout(30 * 60_000);
