@@ -85,7 +85,7 @@ async function vmstatMigrated(lab: NumaLab): Promise<number> {
 async function reset(lab: NumaLab): Promise<void> {
   await lab.exec(['sh', '-c', 'sysctl -qw kernel.numa_balancing=0; [ -s /var/run/numad.pid ] && kill "$(cat /var/run/numad.pid)"; rm -f /var/run/numad.pid; rm -rf /tmp/np-bench; true']);
   await destroyAll(lab);
-  for (const v of VMS) await startVm(lab, { name: v.name, vcpus: 1, memMiB: 320, busy: true, nodeset: v.nodeset, cpuset: v.cpuset });
+  for (const v of VMS) await startVm(lab, { name: v.name, vcpus: 1, memMiB: 320, busy: true, quota: null, nodeset: v.nodeset, cpuset: v.cpuset });
   // Free every policy to act: vCPUs and emulator on all CPUs, memory allowed on all nodes (pages stay where they are).
   for (const v of VMS) {
     await lab.run(['virsh', '-q', '-c', 'qemu:///system', 'vcpupin', v.name, '0', '0-7', '--live'], { timeoutMs: 300_000 });

@@ -141,10 +141,16 @@ describe('hot-plug with a real guest OS (Debian kernel, qemu-ga, virtio-balloon;
       expect(seen.online).to.equal('0-1');
       expect(ruleLines(CPU)).to.include('add cpu cpu1 ok');
       // The load spreads: vCPU 1 is busy too (both share host CPU 1 now, so each gets about half).
-      const loads = await vcpuLoads(CPU, 3000);
-      console.log(`      vCPU loads: before ${load0.toFixed(2)}; after the plug ${loads.map((l) => l.toFixed(2)).join(' / ')}`);
-      expect(loads[1], `vCPU 1 load ${loads[1]}`).to.be.greaterThan(threshold / 2);
-      expect(loads[1]).to.be.greaterThan(loads[0] / 4);
+      // The host's scheduler on a busy 2-CPU CI machine can starve one thread for a few seconds (seen
+      // once: 0.08 against 0.48), so up to 4 windows are measured; one with vCPU 1 busy is the proof.
+      const spread = (l: number[]) => l[1] > threshold / 2 && l[1] > l[0] / 4;
+      const windows: number[][] = [];
+      do windows.push(await vcpuLoads(CPU, 3000)); while (!spread(windows.at(-1)!) && windows.length < 4);
+      const shown = windows.map((l) => l.map((x) => x.toFixed(2)).join(' / ')).join('; ');
+      console.log(`      vCPU loads: before ${load0.toFixed(2)}; after the plug ${shown}`);
+      const loads = windows.at(-1)!;
+      expect(loads[1], `vCPU 1 load in every 3 s window (vCPU 0 / vCPU 1): ${shown}`).to.be.greaterThan(threshold / 2);
+      expect(loads[1], `vCPU 1 load in every 3 s window (vCPU 0 / vCPU 1): ${shown}`).to.be.greaterThan(loads[0] / 4);
       // The real agent says so, and numaplace reads it.
       expect(parseGuestVcpus(await virsh('guestvcpus', '--domain', CPU))).to.deep.include({ vcpus: [0, 1], online: [0, 1] });
       const next = await daemon.runCycle();

@@ -18,6 +18,12 @@ export interface LabVmSpec {
   memMiB: number;
   /** vCPU 0 spins (boot sector "jmp $"); otherwise it halts (boot sector "cli; hlt"). */
   busy?: boolean;
+  /**
+   * The share of one lab CPU each vCPU may use (libvirt's vcpu quota; default BUSY_QUOTA for a busy
+   * VM, none for an idle one; null: none). Unthrottled spinners made every memory move in the lab
+   * 10-20x slower.
+   */
+  quota?: number | null;
   /** Host nodes for its memory (numatune restrictive, so it can change live). */
   nodeset: string;
   /** Host CPUs for its vCPUs (default: the CPUs of nodeset). */
@@ -26,17 +32,26 @@ export interface LabVmSpec {
   cells?: GuestCell[];
 }
 
+/**
+ * A busy VM's vCPU spins at this share of a lab CPU. Measured on the four-node lab (2026-12-06): with
+ * two unthrottled spinners, `virsh numatune --live` on an idle 64 MiB VM took 112 s, without them 6 s
+ * (the lab's 8 vCPUs share the machine's 2 cores).
+ */
+export const BUSY_QUOTA = 0.2;
+
 export function domainXml(s: LabVmSpec): string {
   const cells = s.cells ?? [];
   const memnodes = cells.map((c, i) => (c.nodeset ? `<memnode cellid='${i}' mode='restrictive' nodeset='${c.nodeset}'/>` : '')).join('');
   const numa = cells.length
     ? `<numa>${cells.map((c, i) => `<cell id='${i}' cpus='${c.cpus}' memory='${c.memMiB}' unit='MiB'/>`).join('')}</numa>` : '';
   const disk = `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/var/lib/libvirt/images/${s.name}.img'/><target dev='hda' bus='ide'/></disk>`;
+  const quota = s.quota === undefined ? (s.busy ? BUSY_QUOTA : null) : s.quota;
+  const cputune = quota === null ? '' : `<cputune><period>100000</period><quota>${Math.round(quota * 100000)}</quota></cputune>`;
   return `<domain type='qemu'>
   <name>${s.name}</name>
   <memory unit='MiB'>${s.memMiB}</memory>
   <memoryBacking><allocation mode='immediate'/></memoryBacking>
-  <vcpu placement='static' cpuset='${s.cpuset}'>${s.vcpus}</vcpu>
+  <vcpu placement='static' cpuset='${s.cpuset}'>${s.vcpus}</vcpu>${cputune}
   <numatune><memory mode='restrictive' nodeset='${s.nodeset}'/>${memnodes}</numatune>
   <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
   <features><acpi/><apic/></features>
