@@ -41,13 +41,16 @@ if [ -n "$LEAVE" ]; then
   [ "$n" -gt 0 ] && dd if=/dev/zero of=/fill/f bs=1M count="$n" 2>/dev/null
 fi
 
-# Burners: one busy loop pinned to each online CPU; new ones as CPUs come online.
+# Burners: one busy loop pinned to each online CPU; new ones as CPUs come online. A CPU just onlined
+# can refuse tasks for a moment (taskset: EINVAL), which once left a hot-plugged vCPU idle while the
+# report counted its burner: each burner pins itself, retrying, and only then counts (/run/burn.N).
 burners=""
 burn_check() {
   for c in $(cpus_online); do
     case " $burners " in *" $c "*) continue ;; esac
-    taskset -c "$c" sh -c 'while :; do :; done' &
+    sh -c "until taskset -pc $c \$\$ >/dev/null 2>&1; do echo 'NPBURN cpu $c: pin refused, retrying' >/dev/console; sleep 1; done; : >/run/burn.$c; while :; do :; done" &
     burners="$burners $c"
+    i=0; while [ ! -e /run/burn.$c ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
   done
 }
 cpus_online() {   # /sys/devices/system/cpu/online as a list of ids
@@ -56,7 +59,7 @@ cpus_online() {   # /sys/devices/system/cpu/online as a list of ids
 nodekib() { awk '/MemTotal/ {print $4}' "/sys/devices/system/node/node$1/meminfo" 2>/dev/null || echo 0; }
 while :; do
   [ "$BURN" = 1 ] && burn_check
-  set -- $burners
+  set -- /run/burn.*; [ -e "$1" ] || set --
   echo "NPGUEST up=$(cut -d' ' -f1 /proc/uptime) online=$(cat /sys/devices/system/cpu/online) burners=$# memtotal=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo) memavail=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo) node0=$(nodekib 0) node1=$(nodekib 1) block=$(cat /sys/devices/system/memory/block_size_bytes) ga=$GA" >/dev/console
   sleep 1
 done
