@@ -15,6 +15,7 @@ import type { Placement, Problem } from './types.js';
 import { evaluate, verify } from './verify.js';
 import { effortUsed, guardHit, subDeadline } from './effort.js';
 import { ruinRecreate } from './lns.js';
+import { memoryRepack } from './memory-repack.js';
 
 /**
  * Effort budget of one solve (units of solver/effort.ts), scaled to the problem: enough
@@ -145,7 +146,21 @@ export function runPipeline(problem: Problem, opts: PipelineOptions): Placement 
     const sel = ruinRecreate(m, best.sel, subDeadline(dl, share), { seed });
     offer(m, sel, `${best.method.replace(/\+ruin-recreate$/, '')}+ruin-recreate`);
   };
-  if (!opts.greedyOnly) rr(RR_SHARE, 1);
+  // With memory-only nodes, which VMs keep local memory is a knapsack the moves above leave slowly:
+  // memory repacked as one, then local search from there; again while it improves.
+  const memoryOnly = m.sharedCpus.some((cpus, n) => cpus.length === 0 && m.cap[2 * m.N + n] > 0);
+  const repack = () => {
+    for (let k = 0; k < 3 && memoryOnly; k++) {
+      if (!best || best.m !== m || provenOptimal() || dl.now() >= dl.at) return;
+      const sel = memoryRepack(m, best.sel);
+      if (!sel || !offer(m, localSearch(m, sel, subDeadline(dl, LS_SHARE)), `${best.method.replace(/\+memory-repack$/, '')}+memory-repack`)) return;
+    }
+  };
+  if (!opts.greedyOnly) {
+    repack();
+    rr(RR_SHARE, 1);
+    repack();
+  }
   if (!opts.greedyOnly && dl.now() < dl.at && !provenOptimal()) {
     improveWithLp(m, best?.sel, dl, {
       offer: (sel, method) => offer(m, sel, method),
@@ -166,7 +181,10 @@ export function runPipeline(problem: Problem, opts: PipelineOptions): Placement 
       incumbent: () => best?.m === m ? best.sel : undefined,
     }, opts.lpHooks, tol);
   }
-  if (!opts.greedyOnly) rr(1, 2);
+  if (!opts.greedyOnly) {
+    repack();
+    rr(1, 2);
+  }
   const used = effortUsed() - effort0;
   if (bestPlacement && guardHit()) rejected.push(`stopped by the time guard before its effort budget (${Math.round(used)} of ${dl.at} units): the answer depends on machine load`);
   if (bestPlacement && rejected.length) {
