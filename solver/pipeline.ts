@@ -3,7 +3,9 @@
  * for benchmarks): greedy starts + local search, then LP relaxation with column
  * generation (javascript-lp-solver) for capacity prices and a Lagrangian lower
  * bound, priced greedy, reduced-cost fixing, and a small exact MILP over the VMs
- * still in doubt, widening the fixing threshold until the gap is proven.
+ * still in doubt, widening the fixing threshold until the gap is proven. Ruin and
+ * recreate before and after the LP stage; on hosts with memory-only nodes, a memory
+ * repack (memory-repack.ts) around it.
  * Every improvement is reported through `report` as a verified placement.
  * The clock is only read through the deadline passed in.
  */
