@@ -12,7 +12,7 @@ import { solve } from '../solver/solve.js';
 import type { Placement, Problem } from '../solver/types.js';
 import { verify } from '../solver/verify.js';
 import { HARD_FAMILIES, hardName, hardSpecs, makeHardInstance } from './hard-instances.js';
-import { loadReferences } from './hard-references.js';
+import { bestKnown, loadReferences } from './hard-references.js';
 
 /** `runs` solves of one problem, each timed in wall and CPU milliseconds (shared with solver-bench). */
 export async function timedSolves(problem: Problem, runs: number): Promise<{ times: number[]; cpu: number[]; placements: Placement[] }> {
@@ -86,12 +86,7 @@ export async function runHardBench(runs: number, log: (s: string) => void, only?
     const ref = refs[name];
     const allLocal = allLocalCost(problem.vms);
     const objective = p.objective ?? NaN;
-    let best: number | null = ref?.objective ?? null;
-    let bestSource = ref ? (ref.proven ? 'HiGHS optimum' : ref.objective !== null ? `HiGHS best (${ref.status})` : `HiGHS none (${ref.status})`) : 'no reference';
-    if (ref?.ours !== undefined && ref.ours !== null && (best === null || ref.ours < best - 1e-9)) {
-      best = ref.ours;
-      bestSource = `numaplace long run${ref.objective === null ? ` (HiGHS: no answer in ${ref.timeLimitS} s)` : ''}`;
-    }
+    let { best, source: bestSource } = bestKnown(ref);
     if (best !== null && objective < best - 1e-6) {
       best = objective;
       bestSource = 'this run (better than the stored reference)';

@@ -5,18 +5,18 @@
  * (benchmarks/hard-references.json). Writes benchmarks/results/hard-highs-deadline.json.
  *   node dist/benchmarks/hard-highs-deadline.js [LIMIT_S=1]
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { hardName, hardSpecs, makeHardInstance } from './hard-instances.js';
 import { exactOptimum } from './highs-exact.js';
-import { REFERENCES_FILE, type HardReference } from './hard-references.js';
+import { bestKnown, loadReferences } from './hard-references.js';
 
 const limitS = Number(process.argv[2] ?? 1);
-const refs = (JSON.parse(readFileSync(REFERENCES_FILE, 'utf8')) as { references: Record<string, HardReference & { ours?: { objective: number } }> }).references;
+const refs = loadReferences();
 const rows = [];
 process.stdout.write(`| instance | HiGHS status at ${limitS} s | wall ms | gap to best known |\n|---|---|---|---|\n`);
 for (const spec of hardSpecs()) {
   const name = hardName(spec);
-  const best = refs[name]?.objective ?? refs[name]?.ours?.objective ?? null;
+  const { best } = bestKnown(refs[name]);
   const r = await exactOptimum(makeHardInstance(spec), limitS);
   const gap = r.objective !== undefined && best ? (r.objective - best) / best : null;
   rows.push({ name, status: r.status, ms: Math.round(r.ms), objective: r.objective ?? null, best, gap });

@@ -108,6 +108,15 @@ export async function reference(spec: HardSpec, timeLimitS: number): Promise<Har
   return out!;
 }
 
+/** The best known objective of an instance (HiGHS's answer or our long run, whichever is lower) and where it comes from. */
+export function bestKnown(ref: HardReference | undefined): { best: number | null; source: string } {
+  if (!ref) return { best: null, source: 'no reference' };
+  if (ref.ours !== undefined && ref.ours !== null && (ref.objective === null || ref.ours < ref.objective - 1e-9)) {
+    return { best: ref.ours, source: `numaplace long run${ref.objective === null ? ` (HiGHS: no answer in ${ref.timeLimitS} s)` : ''}` };
+  }
+  return { best: ref.objective, source: ref.proven ? 'HiGHS optimum' : ref.objective !== null ? `HiGHS best (${ref.status})` : `HiGHS none (${ref.status})` };
+}
+
 export function loadReferences(file = REFERENCES_FILE): Record<string, HardReference> {
   if (!existsSync(file)) return {};
   return JSON.parse(readFileSync(file, 'utf8')).references as Record<string, HardReference>;

@@ -44,7 +44,7 @@ export interface ExecuteResult {
 }
 
 /** What a step sets, in `where` (the live VM, or its persistent definition): differs from the step's target? null = unknown. */
-function differs(step: Step, where: { pins: (i: number) => string | null | undefined; emulator: string | null | undefined; nodeset: string | null | undefined; shares: number | null | undefined; memnode?: (cellid: number) => string | undefined }): boolean | null {
+function differs(step: Step, where: { pins: (i: number) => string | null | undefined; emulator: string | null | undefined; nodeset: string | null | undefined; shares: number | null | undefined }): boolean | null {
   const cpus = (a: string | null | undefined, b: string) => {
     if (a === null || a === undefined) return true;
     try {
@@ -62,8 +62,6 @@ function differs(step: Step, where: { pins: (i: number) => string | null | undef
       return cpus(where.nodeset, step.nodeset);
     case 'setShares':
       return where.shares !== step.shares;
-    case 'setMemnode':
-      return where.memnode ? cpus(where.memnode(step.cellid), step.nodeset) : null;
     default:
       return null;
   }
@@ -78,11 +76,12 @@ function differs(step: Step, where: { pins: (i: number) => string | null | undef
  * (libvirt 9 changes none live). Hot-plug steps: live, and config when persistConfig.
  */
 export function flagsFor(step: Step, vm: VmSample | undefined, persistConfig: boolean): ApplyFlags {
+  // The planner emits a memnode only where the definition differs.
+  if (step.kind === 'setMemnode') return { live: false, config: true };
   const persistent = persistConfig && (vm?.persistent ?? false);
   const def = vm?.definition;
-  const defDiffers = def ? differs(step, { pins: (i) => def.vcpuPins[i], emulator: def.emulatorPin, nodeset: def.numatune?.nodeset, shares: def.shares, memnode: (c) => def.memnodes.find((m) => m.cellid === c)?.nodeset }) : null;
+  const defDiffers = def ? differs(step, { pins: (i) => def.vcpuPins[i], emulator: def.emulatorPin, nodeset: def.numatune?.nodeset, shares: def.shares }) : null;
   const config = persistent && defDiffers !== false;
-  if (step.kind === 'setMemnode') return { live: false, config: true };
   if (step.kind === 'setNodeset' && !nodesetChangesLive(vm?.numatune)) return { live: false, config: true };
   const running = vm?.running ?? true;
   const liveDiffers = vm ? differs(step, { pins: (i) => vm.vcpuPins[i], emulator: vm.emulatorPin, nodeset: vm.numatune?.nodeset, shares: vm.cpuShares }) : null;
