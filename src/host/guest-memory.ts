@@ -12,6 +12,8 @@
  *      by the budget, keep the wide nodeset: narrowing would force every remaining page to move at
  *      once (by position, to the wrong cell's node), whatever the budget.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { GuestCell } from '../core/sample.js';
 import { readGuestRamBlocks, type GuestRamBlock } from './guest-ram-blocks.js';
 import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, moveRange, type MovePagesCall, type PageMoveResult } from './move-pages.js';
@@ -40,6 +42,8 @@ export interface GuestMemoryOutcome {
   /** MiB that should move and were left for a later cycle (budget or stop): keep the wide nodeset meanwhile. */
   deferredMiB: number;
   failedPages: number;
+  /** Huge pages left where they are: the target node's pool had no free page for them. */
+  unplaceablePages: number;
   stoppedBy: PageMoveResult['stoppedBy'];
 }
 
@@ -48,6 +52,21 @@ export interface GuestMemoryOptions {
   shouldStop?: () => boolean;
   call?: MovePagesCall;
   procDir?: string;
+  /** /sys/devices/system/node: the free huge pages of each node's pool. */
+  nodeDir?: string;
+}
+
+/** Free huge pages of `pageSize` bytes in each node's pool (0 when the node has no such pool). */
+export async function freeHugePages(nodes: readonly number[], pageSize: number, nodeDir = '/sys/devices/system/node'): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const n of nodes) {
+    try {
+      out[String(n)] = Number((await readFile(join(nodeDir, `node${n}`, 'hugepages', `hugepages-${pageSize / 1024}kB`, 'free_hugepages'), 'utf8')).trim());
+    } catch {
+      out[String(n)] = 0;
+    }
+  }
+  return out;
 }
 
 const MiB = 1024 * 1024;
@@ -68,15 +87,18 @@ export function memoryNodesets(currentNodes: readonly number[], targets: readonl
  */
 export async function placeGuestMemory(req: GuestMemoryRequest, opts: GuestMemoryOptions = {}): Promise<GuestMemoryOutcome> {
   const blocks = await readGuestRamBlocks(req.pid, req.guestCells, opts.procDir);
-  const out: GuestMemoryOutcome = { vm: req.vm, blocks: [], movedMiB: 0, deferredMiB: 0, failedPages: 0, stoppedBy: null };
+  const out: GuestMemoryOutcome = { vm: req.vm, blocks: [], movedMiB: 0, deferredMiB: 0, failedPages: 0, unplaceablePages: 0, stoppedBy: null };
   let budgetMiB = req.budgetMiB;
   for (const t of req.targets) {
     const block = blocks.find((b) => b.cell === t.cell);
     if (!block) throw new RangeError(`${req.vm}: no RAM block for ${t.cell === null ? 'the VM without cells' : `guest cell ${t.cell}`}`);
     const nodes = Object.entries(t.MiBByNode).filter(([, m]) => m > 0);
+    // Huge pages move only into free pages of the target's pool (read again per block: the kernel's count after the last move).
+    const roomPages = block.hugetlb ? await freeHugePages(nodes.map(([n]) => Number(n)), block.pageSize, opts.nodeDir) : undefined;
     const result = await moveRange(req.pid, block, nodes.length === 1 ? { node: Number(nodes[0][0]) } : { MiBByNode: t.MiBByNode }, {
       pageSize: block.pageSize,
       budgetMiB: Math.max(0, budgetMiB),
+      ...(roomPages ? { roomPages } : {}),
       flags: block.shared ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE,
       ...(opts.batchMiB !== undefined ? { batchMiB: opts.batchMiB } : {}),
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
@@ -87,6 +109,7 @@ export async function placeGuestMemory(req: GuestMemoryRequest, opts: GuestMemor
     out.movedMiB += moved;
     out.deferredMiB += (result.deferred * block.pageSize) / MiB;
     out.failedPages += Object.values(result.failed).reduce((s, n) => s + n, 0);
+    out.unplaceablePages += result.unplaceable;
     out.stoppedBy ??= result.stoppedBy;
     out.blocks.push({ cell: t.cell, backend: block.backend, foundBy: block.foundBy, result });
     if (result.stoppedBy === 'stop') break;

@@ -61,6 +61,8 @@ export interface GuestRamBlock {
   start: bigint;
   end: bigint;
   pageSize: number;
+  /** hugetlbfs pages (numa_maps "huge"): they move only as far as the target node's pool has free pages. */
+  hugetlb: boolean;
   kind: 'ram' | 'memfd' | 'file';
   /** Mapped shared (memfd, share=on): other processes (vhost-user, virtiofsd) may map its pages too. */
   shared: boolean;
@@ -158,12 +160,12 @@ export function parseMaps(text: string): MapsEntry[] {
   return out;
 }
 
-/** Page size in bytes of each mapping, by start address (numa_maps' kernelpagesize_kB). */
-export function pageSizes(numaMaps: string): Map<bigint, number> {
-  const out = new Map<bigint, number>();
+/** Page size in bytes of each mapping by start address (numa_maps' kernelpagesize_kB), and whether it is hugetlb ("huge"). */
+export function pageSizes(numaMaps: string): Map<bigint, { pageSize: number; hugetlb: boolean }> {
+  const out = new Map<bigint, { pageSize: number; hugetlb: boolean }>();
   for (const line of numaMaps.split('\n')) {
     const m = /^([0-9a-f]+) .*\bkernelpagesize_kB=(\d+)/.exec(line);
-    if (m) out.set(BigInt(`0x${m[1]}`), Number(m[2]) * 1024);
+    if (m) out.set(BigInt(`0x${m[1]}`), { pageSize: Number(m[2]) * 1024, hugetlb: / huge( |$)/.test(line) });
   }
   return out;
 }
@@ -242,9 +244,9 @@ export function findGuestRamBlocks(pid: number, files: { cmdline: string; maps: 
   }
   return wanted.map(({ backend, cell }) => {
     const f = found.get(backend.id)!;
-    const pageSize = sizes.get(f.e.start);
-    if (pageSize === undefined) throw new GuestRamLayoutError(pid, `backend ${backend.id}: its mapping at 0x${f.e.start.toString(16)} is not in numa_maps`);
-    return { backend: backend.id, cell, start: f.e.start, end: f.e.end, pageSize, kind: kindOf(backend), shared: backend.share === true, foundBy: f.foundBy };
+    const page = sizes.get(f.e.start);
+    if (page === undefined) throw new GuestRamLayoutError(pid, `backend ${backend.id}: its mapping at 0x${f.e.start.toString(16)} is not in numa_maps`);
+    return { backend: backend.id, cell, start: f.e.start, end: f.e.end, ...page, kind: kindOf(backend), shared: backend.share === true, foundBy: f.foundBy };
   });
 }
 

@@ -133,6 +133,13 @@ export interface PageMoveOptions {
   flags?: number;
   /** Asked between batches: true stops the move there (daemon shutting down). */
   shouldStop?: () => boolean;
+  /**
+   * Pages each target node can take at most: for a huge-page block, the free pages of that node's
+   * pool. Measured: a huge page moved to a node without a free one in its pool is allocated there
+   * fresh and the source page is dissolved, so the operator's pools change; with room given, what
+   * does not fit stays (counted unplaceable).
+   */
+  roomPages?: Record<string, number>;
   /** The system call (default: libnuma's, through koffi); tests pass their own. */
   call?: MovePagesCall;
 }
@@ -151,7 +158,7 @@ export interface PageMoveResult {
   failed: Record<string, number>;
   /** Pages that should move but were left for later by the budget. */
   deferred: number;
-  /** Pages off target with no room on any target node (a split whose target holds less than the block). */
+  /** Pages off target with no room on any target node (a huge-page pool without free pages, or a split whose target holds less than the block). */
   unplaceable: number;
   /** Why the move ended before the range was done: the budget, or shouldStop. null: the whole range was handled. */
   stoppedBy: 'budget' | 'stop' | null;
@@ -224,9 +231,10 @@ function pagesPerBatch(opts: Pick<PageMoveOptions, 'pageSize' | 'batchMiB'>): nu
 
 /**
  * Move the resident pages of `range` in process `pid` to `target`, in batches, at most budgetMiB.
- * Each page moves at most once. After each batch the moved pages are read back (the kernel's status
- * of a batch is not reliable: subpages of a transparent huge page report EBUSY though the huge page
- * moved, and when it gives up part-way the rest is not written), and the whole range at the end.
+ * Each page moves at most once. After each batch the pages whose status is not their target are read
+ * back (the kernel's status errs only that way: subpages of a transparent huge page report EBUSY
+ * though the huge page moved with its head, and a call that gives up part-way leaves the rest
+ * unwritten), and the whole range at the end.
  * A whole-call failure (no right, node not allowed, process gone) throws MovePagesError.
  */
 export async function moveRange(pid: number, range: HostRange, target: PageTarget, opts: PageMoveOptions): Promise<PageMoveResult> {
@@ -238,16 +246,17 @@ export async function moveRange(pid: number, range: HostRange, target: PageTarge
   const perWindow = pagesPerBatch(opts);
   const budgetPages = opts.budgetMiB === undefined ? Infinity : Math.floor((opts.budgetMiB * MiB) / pageSize);
   const stats = { calls: 0 };
+  const room = new Map(Object.entries(opts.roomPages ?? {}).map(([n, p]) => [Number(n), p]));
   let before: Map<number, number>;
   let planner: PagePlanner;
   if ('node' in target) {
     before = new Map();
-    planner = PagePlanner.toNode(target.node, budgetPages);
+    planner = PagePlanner.toNode(target.node, budgetPages, room);
   } else {
     const q = await queryPass(call, pid, range, pageSize, perWindow, stats);
     before = q.perNode;
     const present = pages - q.absent;
-    planner = PagePlanner.split(targetPages(target.MiBByNode, present), before, budgetPages);
+    planner = PagePlanner.split(targetPages(target.MiBByNode, present), before, budgetPages, room);
   }
   let moved = 0;
   let moveMs = 0;
@@ -268,10 +277,14 @@ export async function moveRange(pid: number, range: HostRange, target: PageTarge
     stats.calls++;
     await call(pid, addrs, Int32Array.from(plan.node), status, flags);
     moveMs += performance.now() - tm;
-    const now = await queryWindow(call, pid, addrs, stats);
-    for (let k = 0; k < addrs.length; k++) {
-      if (now[k] === plan.node[k]) moved++;
-      else if (now[k] >= 0) {
+    // A status equal to its target is the kernel's word that the page is there; the others are read back.
+    const doubt = plan.index.flatMap((_, k) => (status[k] === plan.node[k] ? [] : [k]));
+    moved += plan.index.length - doubt.length;
+    if (doubt.length === 0) continue;
+    const now = await queryWindow(call, pid, BigUint64Array.from(doubt, (k) => addrs[k]), stats);
+    for (const [j, k] of doubt.entries()) {
+      if (now[j] === plan.node[k]) moved++;
+      else if (now[j] >= 0) {
         const why = status[k] === UNWRITTEN ? 'unreported' : status[k] < 0 ? errnoName(status[k]) : 'EAGAIN';
         failed[why] = (failed[why] ?? 0) + 1;
       }

@@ -50,19 +50,23 @@ export class PagePlanner {
     this.needLeft = [...need].sort((a, b) => a[0] - b[0]);
   }
 
-  /** Every resident page onto `node`. */
-  static toNode(node: number, budgetPages: number): PagePlanner {
-    return new PagePlanner(new Map([[node, Infinity]]), new Map([[node, Infinity]]), budgetPages);
+  /**
+   * Every resident page onto `node`. `room`: pages the node can take at most (free huge pages of
+   * its pool); what does not fit stays where it is (unplaceable).
+   */
+  static toNode(node: number, budgetPages: number, room: NodePages = new Map()): PagePlanner {
+    return new PagePlanner(new Map([[node, Infinity]]), new Map([[node, room.get(node) ?? Infinity]]), budgetPages);
   }
 
   /** Pages per node as `target` says, given where the block's pages are now (`current`, from a query pass). */
-  static split(target: NodePages, current: NodePages, budgetPages: number): PagePlanner {
+  static split(target: NodePages, current: NodePages, budgetPages: number, room: NodePages = new Map()): PagePlanner {
     const keep = new Map<number, number>();
     const need = new Map<number, number>();
     for (const [n, want] of target) {
       const stay = Math.min(want, current.get(n) ?? 0);
       keep.set(n, stay);
-      if (want > stay) need.set(n, want - stay);
+      const take = Math.min(want - stay, room.get(n) ?? Infinity);
+      if (take > 0) need.set(n, take);
     }
     return new PagePlanner(keep, need, budgetPages);
   }

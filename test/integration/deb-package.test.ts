@@ -121,7 +121,7 @@ describe('Debian package on a plain Debian 12', function () {
     expect(existsSync(join(root, 'etc/numaplace/numaplace.json'))).to.equal(true);
     rmSync(join(root, 'etc/numaplace/simulated.json'));
     must('chroot', [root, 'dpkg', '--purge', 'numaplace']);
-    // procps came as a dependency: take it out too, then compare with the tree before the install.
+    // procps and libnuma1 came as dependencies: take them out too, then compare with the tree before the install.
     must('chroot', [root, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'autoremove', '--purge', '-y', '-q']);
     rmSync(join(root, 'tmp/numaplace.deb'), { force: true });
     const after = listing(root);

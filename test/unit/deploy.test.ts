@@ -63,8 +63,8 @@ describe('deploy files', () => {
     expect(get('Service', 'PrivateNetwork')).to.deep.equal([]);
   });
 
-  it('capabilities: only CAP_SYS_PTRACE (numa_maps of QEMU processes run as another user), none ambient; the host lock dir is /run/numaplace', () => {
-    expect(get('Service', 'CapabilityBoundingSet')).to.deep.equal(['CAP_SYS_PTRACE']);
+  it('capabilities: only CAP_SYS_PTRACE (numa_maps and move_pages(2) of QEMU processes run as another user) and CAP_SYS_NICE (move_pages(2) MPOL_MF_MOVE_ALL for shared guest RAM), none ambient; the host lock dir is /run/numaplace', () => {
+    expect(get('Service', 'CapabilityBoundingSet')).to.deep.equal(['CAP_SYS_PTRACE CAP_SYS_NICE']);
     expect(get('Service', 'AmbientCapabilities')).to.deep.equal(['']);
     expect(get('Service', 'NoNewPrivileges')).to.deep.equal(['yes']);
     expect(get('Service', 'RuntimeDirectory').map((d) => `/run/${d}`)).to.deep.equal(['/run/numaplace']);

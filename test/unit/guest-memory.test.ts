@@ -49,6 +49,26 @@ describe('guest memory placement: cells\' blocks found in the process, moved und
     expect(out.blocks.map((b) => b.result.afterMiB)).to.deep.equal([{ 0: 400 }, { 1: 100, 2: 100, 3: 200 }]);
   });
 
+  it('huge pages move only into free pages of the target node\'s pool; the rest stays (unplaceable), the pools unchanged', async () => {
+    const vmDir = join(proc, '303');
+    mkdirSync(vmDir, { recursive: true });
+    const f = (w: string) => readFileSync(`test/fixtures/pages/numa-lab-four-node-huge-${w}.txt`, 'utf8');
+    writeFileSync(join(vmDir, 'cmdline'), f('cmdline').replace(/\n$/, '').split('\n').join('\0'));
+    writeFileSync(join(vmDir, 'maps'), f('maps'));
+    writeFileSync(join(vmDir, 'numa_maps'), f('numa_maps'));
+    const nodeDir = join(proc, 'node');
+    mkdirSync(join(nodeDir, 'node0', 'hugepages', 'hugepages-2048kB'), { recursive: true });
+    writeFileSync(join(nodeDir, 'node0', 'hugepages', 'hugepages-2048kB', 'free_hugepages'), '20\n');
+    const p = new FakeProcessPages(303, 2 * MiB);
+    const [huge0, huge1] = [0x7f72a5400000n, 0x7f72a1200000n];
+    p.fill(huge0, 0, 32, 2);
+    p.fill(huge1, 0, 32, 2);
+    const out = await placeGuestMemory({ vm: 'huge', pid: 303, guestCells: [{ id: 0, cpus: [0], memoryMiB: 64 }, { id: 1, cpus: [1], memoryMiB: 64 }], budgetMiB: 1024, targets: [{ cell: 0, MiBByNode: { 0: 64 } }, { cell: 1, MiBByNode: { 1: 64 } }] }, { procDir: proc, nodeDir, call: p.call });
+    expect(p.count(huge0, huge0 + 64n * BigInt(MiB))).to.deep.equal({ 0: 20, 2: 12 });
+    expect(p.count(huge1, huge1 + 64n * BigInt(MiB))).to.deep.equal({ 2: 32 });
+    expect([out.movedMiB, out.unplaceablePages, out.deferredMiB]).to.deep.equal([40, 12 + 32, 0]);
+  });
+
   it('the nodesets around a move: widen to old + new (nothing moves), narrow to the new ones', () => {
     expect(memoryNodesets([2, 3], [{ cell: 0, MiBByNode: { 0: 400 } }, { cell: 1, MiBByNode: { 1: 400, 3: 0 } }])).to.deep.equal({ widen: [0, 1, 2, 3], narrow: [0, 1] });
   });

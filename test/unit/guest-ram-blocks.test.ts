@@ -5,8 +5,10 @@ import type { GuestCell } from '../../src/core/sample.js';
 
 /**
  * Captured on the four-node NUMA lab (Debian 12 kernel 6.1, libvirt 9.0, QEMU 7.2, TCG): VM "wide" (two
- * cells of 400 MiB, preallocated), VM "flat" (256 MiB, no cells). cmdline is stored with its NULs
- * shown as newlines; gpa2hva is QEMU's own answer (HMP) for guest-physical addresses of each cell.
+ * cells of 400 MiB, preallocated), VM "flat" (256 MiB, no cells), VM "huge" (two cells of 64 MiB on
+ * 2 MiB huge pages: memory-backend-file on hugetlbfs), VM "shm" (two cells of 64 MiB,
+ * `<source type='memfd'/><access mode='shared'/>`: memory-backend-memfd). cmdline is stored with its
+ * NULs shown as newlines; gpa2hva is QEMU's own answer (HMP) for guest-physical addresses of each cell.
  */
 function capture(vm: string, what: string): string {
   return readFileSync(`test/fixtures/pages/numa-lab-four-node-${vm}-${what}.txt`, 'utf8');
@@ -50,11 +52,23 @@ describe('guest RAM blocks in a QEMU process (captured on the four-node lab, QEM
 
   it('finds two equal-sized cells\' blocks exactly where QEMU\'s gpa2hva says they are (the first backend is the higher mapping)', () => {
     const blocks = findGuestRamBlocks(249, files('wide'), [cell(0, 400), cell(1, 400)]);
-    expect(blocks.map((b) => [b.backend, b.cell, `0x${b.start.toString(16)}`, `0x${b.end.toString(16)}`, b.pageSize, b.kind, b.shared, b.foundBy])).to.deep.equal([
-      ['ram-node0', 0, '0x7f9ccc200000', '0x7f9ce5200000', 4096, 'ram', false, 'order'],
-      ['ram-node1', 1, '0x7f9ca2e00000', '0x7f9cbbe00000', 4096, 'ram', false, 'order'],
+    expect(blocks.map((b) => [b.backend, b.cell, `0x${b.start.toString(16)}`, `0x${b.end.toString(16)}`, b.pageSize, b.hugetlb, b.kind, b.shared, b.foundBy])).to.deep.equal([
+      ['ram-node0', 0, '0x7f9ccc200000', '0x7f9ce5200000', 4096, false, 'ram', false, 'order'],
+      ['ram-node1', 1, '0x7f9ca2e00000', '0x7f9cbbe00000', 4096, false, 'ram', false, 'order'],
     ]);
     expectAgreesWithQemu(blocks, gpa2hva(capture('wide', 'gpa2hva')));
+  });
+
+  it('huge pages: each cell\'s hugetlbfs file found by its name (qemu_back_mem.ram-nodeN.XXXXXX, under the path QEMU\'s mount namespace shows), 2 MiB pages', () => {
+    const blocks = findGuestRamBlocks(303, files('huge'), [cell(0, 64), cell(1, 64)]);
+    expect(blocks.map((b) => [b.backend, b.pageSize, b.hugetlb, b.kind, b.shared, b.foundBy])).to.deep.equal([['ram-node0', 2097152, true, 'file', false, 'name'], ['ram-node1', 2097152, true, 'file', false, 'name']]);
+    expectAgreesWithQemu(blocks, gpa2hva(capture('huge', 'gpa2hva')));
+  });
+
+  it('memfd: every mapping is named memory-backend-memfd, so the cells are told apart by order, as QEMU says', () => {
+    const blocks = findGuestRamBlocks(461, files('shm'), [cell(0, 64), cell(1, 64)]);
+    expect(blocks.map((b) => [b.backend, b.pageSize, b.kind, b.shared, b.foundBy])).to.deep.equal([['ram-node0', 4096, 'memfd', true, 'order'], ['ram-node1', 4096, 'memfd', true, 'order']]);
+    expectAgreesWithQemu(blocks, gpa2hva(capture('shm', 'gpa2hva')));
   });
 
   it('finds the RAM of a VM without cells (pc.ram)', () => {
