@@ -2,7 +2,7 @@
  * Live memory placement of a VM, per guest cell and per planned split, by moving pages (what the
  * executor calls for a memory step). libvirt cannot change a cell's `<memnode>` live, and a VM-wide
  * nodeset change lets the kernel remap nodes by position, so a cell's memory would never follow its
- * vCPUs. The order that moves each page once (measured on the lab kernel, README "Moving guest memory"):
+ * vCPUs. The order that moves each page once (measured on the lab kernel, README "Guest memory moved page by page"):
  *   1. the VM-wide nodeset := old nodes + new nodes (memoryNodesets().widen): the kernel moves no page
  *      that sits on an allowed node, so nothing moves, and the new nodes become allowed targets;
  *   2. placeGuestMemory(): each cell's block onto its node, a split's block to its MiB per node, up

@@ -7,14 +7,14 @@
  * run on koffi's worker threads (`.async`), so a batch that takes long under load never blocks the
  * daemon's event loop; koffi >= 3.2 hands the call's errno to the callback.
  *
- * Rights (measured on the lab kernel, README "Moving guest memory"): another user's process needs
+ * Rights (measured on the lab kernel, README "Guest memory moved page by page"): another user's process needs
  * CAP_SYS_PTRACE (the kernel's ptrace read check, else EPERM for the whole call); MPOL_MF_MOVE_ALL,
  * which also moves pages another process maps (a vhost-user backend's view of guest RAM), needs
  * CAP_SYS_NICE. A target node outside the process's cpuset.mems fails the whole call with EACCES: set
  * the VM's nodeset to include it first.
  *
- * Everything above the single call (batches, budget, read-back) is in page-moves.ts, which takes any
- * MovePagesCall, so it is unit-tested without a kernel.
+ * Above the single call: moveRange/queryRange (batches, budget, read-back), which take any
+ * MovePagesCall, so they are unit-tested without a kernel; which pages go where is page-plan.ts.
  */
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';

@@ -86,6 +86,18 @@ describe('Debian package on a plain Debian 12', function () {
     expect(unit).to.match(/^ExecStart=\/usr\/bin\/numaplace run --config \/etc\/numaplace\/numaplace.json$/m);
     // The packaged default configuration is valid as shipped.
     must('chroot', [root, 'numaplace', 'config', '--config', '/etc/numaplace/numaplace.json']);
+    // The one FFI works on a plain Debian: koffi's prebuilt binary calls move_pages(2) from libnuma1 (a
+    // Depends), in query mode on a page of its own.
+    const probe = [
+      "import { createRequire } from 'node:module';",
+      "import { queryRange } from '/usr/lib/numaplace/dist/src/host/move-pages.js';",
+      "const koffi = createRequire('/usr/lib/numaplace/')('koffi');",
+      'const b = Buffer.alloc(16384, 1);',
+      'const start = (BigInt(koffi.address(b)) + 4095n) & ~4095n;',
+      'console.log(JSON.stringify(await queryRange(0, { start, end: start + 4096n }, { pageSize: 4096 })));',
+    ].join('\n');
+    const q = JSON.parse(must('chroot', [root, '/usr/lib/numaplace/bin/node', '--input-type=module', '-e', probe])) as { pages: number; absent: number; MiBByNode: Record<string, number> };
+    expect([q.pages, q.absent, Object.keys(q.MiBByNode).length]).to.deep.equal([1, 0, 1]);
   });
 
   it('runs the daemon on the simulated host confined as the unit confines it, and is scraped', async () => {
