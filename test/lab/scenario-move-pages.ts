@@ -50,6 +50,18 @@ function blockPages(p: Probe, vm: string, start: bigint): Record<string, number>
 }
 
 const total = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
+
+/**
+ * The block's pages per node as before, within 1 % of the block: khugepaged may collapse small pages
+ * into a huge page on the node holding most of them at any time, which is no migration by numaplace
+ * or by a nodeset change.
+ */
+function expectSameNodes(now: Record<string, number>, before: Record<string, number>, what: string): void {
+  const tol = 0.01 * total(before);
+  for (const n of new Set([...Object.keys(now), ...Object.keys(before)])) {
+    expect(Math.abs((now[n] ?? 0) - (before[n] ?? 0)), `${what}: pages on node ${n} (${JSON.stringify(before)} -> ${JSON.stringify(now)})`).to.be.at.most(tol);
+  }
+}
 const share = (m: Record<string, number>, node: number) => (m[String(node)] ?? 0) / total(m);
 
 async function numatune(lab: NumaLab, vm: string, nodeset: string): Promise<number> {
@@ -97,7 +109,8 @@ export async function cellsFollowTheirNodes(lab: NumaLab): Promise<CellsFigures>
   const widenMigratedMiB = ((await migratedPages(lab)) - m0) * 4096 / MiB;
   const p1 = await probe(lab, [vm]);
   note(`${vm}: nodeset 2-3 -> 0-3 in ${widenS.toFixed(1)} s, kernel migrated ${widenMigratedMiB.toFixed(1)} MiB; blocks: ${start.map((s) => JSON.stringify(blockPages(p1, vm, s))).join(', ')}`);
-  for (const [i, s] of start.entries()) expect(blockPages(p1, vm, s), `cell ${i}'s block is not moved by widening`).to.deep.equal(at0[i]);
+  expect(widenMigratedMiB, 'widening forces no page to move').to.be.below(8);
+  for (const [i, s] of start.entries()) expectSameNodes(blockPages(p1, vm, s), at0[i], `cell ${i}'s block after widening`);
 
   m0 = await migratedPages(lab);
   const t = Date.now();
@@ -117,7 +130,7 @@ export async function cellsFollowTheirNodes(lab: NumaLab): Promise<CellsFigures>
   note(`${vm}: nodeset 0-3 -> 0-1 in ${narrowS.toFixed(1)} s, kernel migrated ${narrowMigratedMiB.toFixed(1)} MiB (QEMU's own pages outside the blocks); cell 0 ${(local[0] * 100).toFixed(1)} % on node 0, cell 1 ${(local[1] * 100).toFixed(1)} % on node 1`);
   for (const [i, f] of local.entries()) expect(f, `cell ${i}'s block on node ${i}`).to.be.at.least(0.95);
   // Narrowing had nothing of the blocks left to remap: they are as the move left them.
-  for (const [i, s] of start.entries()) expect(blockPages(p2, vm, s), `cell ${i}'s block untouched by narrowing`).to.deep.equal(blockPages(moved, vm, s));
+  for (const [i, s] of start.entries()) expectSameNodes(blockPages(p2, vm, s), blockPages(moved, vm, s), `cell ${i}'s block after narrowing`);
   await destroy(lab, vm);
   return { startS, widenS, widenMigratedMiB, movedMiB: out.movedMiB, moveS, MiBps, narrowS, narrowMigratedMiB, local };
 }

@@ -94,6 +94,13 @@ describe('guest RAM blocks in a QEMU process (captured on the four-node lab, QEM
     expect(() => findGuestRamBlocks(249, { ...f, maps: noGuard }, [cell(0, 400), cell(1, 400)])).to.throw(GuestRamLayoutError, /ram-node1 .*no mapping of that size/);
   });
 
+  it('reads QEMU\'s option syntax: repeated keys (cpus=0-1,cpus=4), ",," for a comma, sizes with suffixes', () => {
+    const cmd = ['qemu', '-object', 'memory-backend-file,id=ram-node1,mem-path=/dev/huge,,pages,size=2G,share=on', '-numa', 'node,nodeid=1,cpus=0-1,cpus=4,memdev=ram-node1'].join('\0');
+    const l = parseQemuCmdline(cmd);
+    expect(l.backends).to.deep.equal([{ id: 'ram-node1', type: 'memory-backend-file', size: 2 * 1024 * 1048576, memPath: '/dev/huge,pages', share: true }]);
+    expect([...l.cellBackend]).to.deep.equal([[1, 'ram-node1']]);
+  });
+
   it('parses maps lines, with and without a path', () => {
     const m = parseMaps('7f9ccc200000-7f9ce5200000 rw-p 00000000 00:00 0 \n55d0c1a2e000-55d0c1a4f000 r--p 00000000 00:21 1234   /usr/bin/qemu-system-x86_64\n');
     expect(m.map((e) => [e.perms, e.path, Number(e.end - e.start)])).to.deep.equal([['rw-p', '', 400 * 1048576], ['r--p', '/usr/bin/qemu-system-x86_64', 0x21000]]);
