@@ -1,5 +1,6 @@
 /** Feeds each cycle's report into the Prometheus metrics (src/metrics/). */
 import { hostView } from '../core/host-view.js';
+import { nodeLoads } from '../core/nodes.js';
 import { vmCost } from '../core/quality.js';
 import {
   recordCycle,
@@ -51,8 +52,7 @@ export function metricsObserver(m: Metrics): CycleObserver {
         // (online, not reserved: the capacity the planner and hot-plug count). VM load only, not
         // /proc/stat, and not capped: above 1 the node's VMs want more than it has.
         const view = hostView(s.topology, daemon.settings);
-        const load = new Map<number, number>();
-        for (const vm of d?.problem.vms ?? []) vm.current?.vcpuNodes.forEach((n, i) => load.set(n, (load.get(n) ?? 0) + (vm.load[i] ?? 0)));
+        const load = nodeLoads(d?.problem.vms ?? []);
         updateNodes(
           m,
           s.topology.nodes.map((n) => ({ node: n.id, cpuUsageRatio: view.usableCpus(n.id) ? (load.get(n.id) ?? 0) / view.usableCpus(n.id) : 0, freeMemoryBytes: n.freeMemoryMiB * 1024 * 1024 })),

@@ -4,9 +4,11 @@
  * solver's current placement uses, so room is booked on the node the solver assumes.
  */
 import { hostView, onlineVcpus, vcpuNode } from '../core/host-view.js';
+import { mostCommonNode } from '../core/nodes.js';
 import type { HostSample, VmSample } from '../core/sample.js';
 
-export { cpuNodeMap, onlineVcpus, vcpuNode } from '../core/host-view.js';
+export { onlineVcpus, vcpuNode } from '../core/host-view.js';
+export { cpuNodeMap } from '../core/nodes.js';
 
 /** Per-vCPU busy fraction of the last cycle, indexed by vCPU id; null/absent where offline or unknown. */
 export type VcpuLoads = readonly (number | null | undefined)[];
@@ -14,14 +16,7 @@ export type LoadsByVm = ReadonlyMap<string, VcpuLoads>;
 
 /** The node most of the VM's online vCPUs sit on (lowest id on a tie); null when unknown. */
 export function mainNode(vm: VmSample, cpuNode: ReadonlyMap<number, number>): number | null {
-  const counts = new Map<number, number>();
-  for (const i of onlineVcpus(vm)) {
-    const n = vcpuNode(vm, i, cpuNode);
-    if (n !== null) counts.set(n, (counts.get(n) ?? 0) + 1);
-  }
-  let best: number | null = null;
-  for (const [n, c] of counts) if (best === null || c > counts.get(best)! || (c === counts.get(best)! && n < best)) best = n;
-  return best;
+  return mostCommonNode(onlineVcpus(vm).map((i) => vcpuNode(vm, i, cpuNode)).filter((n): n is number => n !== null));
 }
 
 export interface NodeRoom {

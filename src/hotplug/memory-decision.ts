@@ -30,6 +30,7 @@ import { cpuNodeMap, vcpuNode, type NodeRoom } from './host-room.js';
 import { checkMachine } from './machine.js';
 import type { MemoryRefusalCode } from './refusal.js';
 import { jobRunning } from '../core/host-view.js';
+import { mostCommonNode } from '../core/nodes.js';
 import { parseCpuSet } from '../core/cpuset.js';
 import type { HostTopology } from '../core/topology.js';
 
@@ -100,14 +101,8 @@ export function cellHostNodes(vm: VmSample, topo: HostTopology): Map<number, num
   for (const cell of vm.guestCells) {
     let node = singleNode(vm.memnodes.find((m) => m.cellid === cell.id)?.nodeset);
     if (node === null) {
-      const counts = new Map<number, number>();
-      for (const v of cell.cpus) {
-        if (v >= vm.vcpusCurrent) continue;
-        const n = vcpuNode(vm, v, cpuNode);
-        if (n !== null) counts.set(n, (counts.get(n) ?? 0) + 1);
-      }
-      const ranked = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-      node = ranked.length ? ranked[0][0] : singleNode(vm.numatune?.nodeset);
+      const online = cell.cpus.filter((v) => v < vm.vcpusCurrent);
+      node = mostCommonNode(online.map((v) => vcpuNode(vm, v, cpuNode)).filter((n): n is number => n !== null)) ?? singleNode(vm.numatune?.nodeset);
     }
     out.set(cell.id, node);
   }

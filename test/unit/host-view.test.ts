@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { CONFIG_TABLE } from '../../src/core/config-table.js';
-import { cpuNodeMap, hostView } from '../../src/core/host-view.js';
+import { hostView } from '../../src/core/host-view.js';
+import { cpuNodeMap } from '../../src/core/nodes.js';
 import { distanceMatrix, distanceToMemory } from '../../src/core/quality.js';
 import { desiredShares, SHARES_MAX, SHARES_MIN } from '../../src/core/shares.js';
 import type { HostTopology } from '../../src/core/topology.js';

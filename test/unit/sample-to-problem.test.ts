@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { globMatch, newLoadTracker, sampleToProblem, trackLoads } from '../../src/daemon/sample-to-problem.js';
-import { cpuNodeMap, vcpuNodes as currentVcpuNodes, vmMemoryByNode as currentMemory } from '../../src/core/host-view.js';
+import { vcpuNodes as currentVcpuNodes, vmMemoryByNode as currentMemory } from '../../src/core/host-view.js';
+import { cpuNodeMap } from '../../src/core/nodes.js';
 import { desiredShares, shareWeight } from '../../src/core/shares.js';
 import { DEFAULT_SETTINGS, withSettings } from '../../src/daemon/settings.js';
 import { syntheticTopology } from '../../src/topology/synthetic.js';
