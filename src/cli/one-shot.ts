@@ -11,6 +11,7 @@ import { newLoadTracker, trackLoads } from '../daemon/sample-to-problem.js';
 import { emptyHotplugState } from '../hotplug/state.js';
 import { newChurnState } from '../plan/churn.js';
 import type { PlanResult } from '../core/steps.js';
+import { buildHostView } from '../core/host-view.js';
 import { solve } from '../../solver/index.js';
 import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from './args.js';
 import { openHost } from './open-host.js';
@@ -83,7 +84,8 @@ export async function runOneShot(name: 'plan' | 'apply', argv: string[]): Promis
     if (backend.kind !== 'simulated') await new Promise((r) => setTimeout(r, WARMUP_MS));
     const sample = await backend.sample();
     const t = trackLoads(tracker, sample, config.load.windowCycles);
-    const cp = await planCycle({ sample, loads: t.loads, lastLoads: t.last, settings: config, churn: newChurnState(), hotplug: emptyHotplugState(), solve, holdRule: false });
+    const view = buildHostView(sample.topology, config);
+    const cp = await planCycle({ sample, view, loads: t.loads, lastLoads: t.last, settings: config, churn: newChurnState(), hotplug: emptyHotplugState(), solve, holdRule: false });
     const result: PlanResult = { steps: cp.steps, applied: [], failed: [], refused: [...cp.refused], quality: cp.planned.quality };
     if (name === 'apply' && cp.steps.length > 0) {
       const journal: Journal | undefined = backend.kind === 'simulated' ? undefined : new FileJournal(config.stateDir);

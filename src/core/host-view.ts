@@ -1,8 +1,9 @@
 /**
- * One view of the host per sample: every "where is it" and "how much room" question the
+ * One view of the host per cycle: every "where is it" and "how much room" question the
  * problem builder, hot-plug, planner and metrics ask, answered once and the same way for all.
  * (They used to keep their own copies, which disagreed: hot-plug booked room on a node other
- * than the one the solver assumed a vCPU on, metrics ignored reserved CPUs.) Pure.
+ * than the one the solver assumed a vCPU on, metrics ignored reserved CPUs.) The cycle builds it
+ * right after sampling (buildHostView) and passes it down; nothing fetches one on its own. Pure.
  */
 import { parseCpuSet } from './cpuset.js';
 import { cpuNodeMap, mostCommonNode, reservedCpuSet, usableCpusOf } from './nodes.js';
@@ -147,7 +148,8 @@ export function jobRunning(job: string | undefined): boolean {
   return j !== '' && j !== 'none';
 }
 
-function build(topology: HostTopology, settings: HostViewSettings): HostView {
+/** The view of a sampled topology under these settings: built once per cycle, then passed to whoever asks. */
+export function buildHostView(topology: HostTopology, settings: HostViewSettings): HostView {
   const cpuNode = cpuNodeMap(topology);
   const online = new Set(topology.nodes.flatMap((n) => n.cpus));
   const reserved = reservedCpuSet(settings.reservedCpus);
@@ -165,17 +167,4 @@ function build(topology: HostTopology, settings: HostViewSettings): HostView {
     vcpuNodes: (vm) => vcpuNodes(vm, cpuNode),
     memoryOf: (vm) => vmMemoryByNode(vm, topology, vcpuNodes(vm, cpuNode)),
   };
-}
-
-/** Views already built, per sampled topology object. A topology is never changed in place: each sample brings a new one. */
-const VIEWS = new WeakMap<HostTopology, Map<string, HostView>>();
-
-/** The host view of a sampled topology under these settings; built once, then shared. */
-export function hostView(topology: HostTopology, settings: HostViewSettings): HostView {
-  let byKey = VIEWS.get(topology);
-  if (!byKey) VIEWS.set(topology, (byKey = new Map()));
-  const key = `${settings.reservedCpus}|${settings.cpuOvercommit}`;
-  let view = byKey.get(key);
-  if (!view) byKey.set(key, (view = build(topology, settings)));
-  return view;
 }

@@ -16,6 +16,7 @@ import { journalWriteProblem } from '../apply/journal-probe.js';
 import { findInterrupted, readJournalTail, recoverInterrupted, type InterruptedApply, type RecoveryOutcome } from '../apply/recovery.js';
 import type { HostBackend } from '../host/backend.js';
 import type { HostSample } from '../core/sample.js';
+import { buildHostView, type HostView } from '../core/host-view.js';
 import type { HotplugStage } from '../hotplug/stage.js';
 import type { PlanOutput } from '../plan/planner.js';
 import type { FailedStep, Quality, Refusal, Step } from '../core/steps.js';
@@ -66,6 +67,8 @@ export interface CycleReport {
   decision?: CyclePlan;
   /** The sample this cycle worked from (absent when sampling failed). */
   sample?: HostSample;
+  /** The host view this cycle built from the sample (absent when it did not get that far). */
+  view?: HostView;
 }
 
 export interface DaemonCounters {
@@ -255,7 +258,8 @@ export class Daemon {
         this.logger.info('first sample taken; loads need a second one', { vms: sample.vms.length });
         return this.finish(this.report({ outcome: 'warming-up', startedAtMs, sample }));
       }
-      const cp = await planCycle({ sample, loads: t.loads, lastLoads: t.last, settings, churn: this.state.churn, hotplug: this.state.hotplug, solve: this.opts.solve, holdRule: true, clock: this.now });
+      const view = buildHostView(sample.topology, settings);
+      const cp = await planCycle({ sample, view, loads: t.loads, lastLoads: t.last, settings, churn: this.state.churn, hotplug: this.state.hotplug, solve: this.opts.solve, holdRule: true, clock: this.now });
       const { placement, planned: out, solveMs } = cp;
       for (const n of cp.notes) this.logger.warn(n);
       this.announceExclusions(cp.excluded);
@@ -315,6 +319,7 @@ export class Daemon {
           hotplug: cp.hotplug,
           decision: cp,
           sample,
+          view,
         }),
       );
     } catch (e) {

@@ -17,7 +17,7 @@ import { parseDomainXml } from '../../src/host/parse-domain-xml.js';
 import type { PersistentDefinition, VmSample } from '../../src/core/sample.js';
 import type { Step } from '../../src/core/steps.js';
 import { syntheticTopology } from '../../src/topology/synthetic.js';
-import { FakeBackend, hostSample, placeAll, vmSample } from '../helpers/fake-host.js';
+import { FakeBackend, hostSample, placeAll, viewOf, vmSample } from '../helpers/fake-host.js';
 
 const topo = syntheticTopology('2x8');
 const FIXTURE = 'test/fixtures/virsh/debian12-libvirt9-tcg-dumpxml-numa-inactive.xml';
@@ -40,7 +40,7 @@ function cellsVm(over: Partial<VmSample> = {}): VmSample {
 function input(vm: VmSample, persistConfig: boolean): PlanInput {
   const sample = hostSample(topo, [vm]);
   const settings = withSettings({ persistConfig });
-  const { problem, excluded } = sampleToProblem(sample, new Map([[vm.name, [0.5, 0.5]]]), settings);
+  const { problem, excluded } = sampleToProblem(viewOf(sample, settings), sample, new Map([[vm.name, [0.5, 0.5]]]), settings);
   expect(problem.vms[0].cells?.map((c) => c.vcpus)).to.deep.equal([[0], [1]]);
   const base = placeAll(problem, () => 0).vms[0];
   const placement = {
@@ -53,7 +53,7 @@ function input(vm: VmSample, persistConfig: boolean): PlanInput {
       cells: [{ id: 0, node: 0 }, { id: 1, node: 1 }],
     }],
   };
-  return { sample, problem, placement, excluded, settings, churn: newChurnState(), holdRule: false };
+  return { view: viewOf(sample, settings), sample, problem, placement, excluded, settings, churn: newChurnState(), holdRule: false };
 }
 
 describe('issue 12 item 3: guest cells, memnode per cell', () => {

@@ -42,12 +42,9 @@ export function host(vms: VmSample[], topology: HostTopology = syntheticTopology
   return { atMs: 0, topology, vms };
 }
 
-export function config(over: { vcpu?: Partial<HotplugConfig['vcpu']>; memory?: Partial<HotplugConfig['memory']> } = {}, rest: Partial<Omit<HotplugPlanConfig, 'hotplug'>> = {}): HotplugPlanConfig {
+export function config(over: { vcpu?: Partial<HotplugConfig['vcpu']>; memory?: Partial<HotplugConfig['memory']> } = {}): HotplugPlanConfig {
   return {
     hotplug: { vcpu: { ...DEFAULT_HOTPLUG_CONFIG.vcpu, ...over.vcpu }, memory: { ...DEFAULT_HOTPLUG_CONFIG.memory, ...over.memory } },
-    cpuOvercommit: 1,
-    reservedCpus: '',
-    ...rest,
   };
 }
 
