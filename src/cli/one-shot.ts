@@ -5,12 +5,11 @@
 import { executePlan } from '../apply/executor.js';
 import { FileJournal, type Journal } from '../apply/journal.js';
 import { configFromFlags, type Config } from '../daemon/config.js';
-import { describeStep } from '../daemon/log.js';
 import { NO_PLACEMENT_FALLBACK, planCycle, type CyclePlan } from '../daemon/plan-cycle.js';
 import { newLoadTracker, trackLoads } from '../daemon/sample-to-problem.js';
 import { emptyHotplugState } from '../hotplug/state.js';
 import { newChurnState } from '../plan/churn.js';
-import type { PlanResult } from '../core/steps.js';
+import { describeStep, type PlanResult } from '../core/steps.js';
 import { buildHostView } from '../core/host-view.js';
 import { solve } from '../../solver/index.js';
 import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from './args.js';

@@ -5,8 +5,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FailedStep, Quality, Refusal, Step } from '../core/steps.js';
-import { describeStep } from './log.js';
+import { describeStep, type FailedStep, type Quality, type Refusal, type Step } from '../core/steps.js';
 
 export const STATUS_FILE = 'status.json';
 
