@@ -59,6 +59,9 @@ export function createLogger(opts: { format: 'text' | 'json'; level: Level; writ
   };
 }
 
+/** A logger that says nothing (`numaplace plan` / `apply` print their own result). */
+export const SILENT_LOGGER: Logger = createLogger({ format: 'text', level: 'error', write: () => {} });
+
 /** A logger that keeps lines in memory (tests). */
 export function memoryLogger(level: Level = 'debug', format: 'text' | 'json' = 'json'): Logger & { lines: string[] } {
   const lines: string[] = [];

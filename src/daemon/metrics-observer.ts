@@ -17,7 +17,7 @@ import {
   type VmFigures,
 } from '../metrics/index.js';
 import { recordHotplugCycle } from './hotplug-metrics.js';
-import type { CycleObserver, CycleReport, Daemon } from './loop.js';
+import type { CycleObserver, CycleReport, Health } from './cycle.js';
 
 function outcome(r: CycleReport): MetricsOutcome {
   switch (r.outcome) {
@@ -39,9 +39,9 @@ export function metricsObserver(m: Metrics): CycleObserver {
     recovered(outcomes) {
       for (const o of outcomes) recordInterruptedApply(m, o.result);
     },
-    cycle(r: CycleReport, daemon: Daemon): void {
+    cycle(r: CycleReport, health: Health): void {
       setMode(m, r.mode);
-      recordVirshStats(m, daemon.backend.stats());
+      recordVirshStats(m, health.host);
       if (r.outcome !== 'backoff') setLibvirtUp(m, r.outcome !== 'host-error');
       recordCycle(m, { outcome: outcome(r), durationSeconds: r.durationMs / 1000 });
       const d = r.decision;

@@ -7,7 +7,8 @@
  *   cell; the one with vhost-user devices is refused.
  */
 import { expect } from 'chai';
-import { Daemon, type CycleReport } from '../../src/daemon/loop.js';
+import { Daemon } from '../../src/daemon/loop.js';
+import type { CycleReport } from '../../src/daemon/cycle.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings } from '../../src/daemon/settings.js';
 import { nodesOfCpuSet } from '../../src/core/host-view.js';

@@ -6,7 +6,8 @@
  * count only the vCPUs really plugged.
  */
 import { expect } from 'chai';
-import { Daemon, type CycleReport } from '../../src/daemon/loop.js';
+import { Daemon } from '../../src/daemon/loop.js';
+import type { CycleReport } from '../../src/daemon/cycle.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings } from '../../src/daemon/settings.js';
 import { createSimulatedBackend } from '../../src/host/simulated/index.js';
