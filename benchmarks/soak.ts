@@ -22,7 +22,7 @@ import { createLogger, type Level, type Logger } from '../src/daemon/log.js';
 import { metricsObserver } from '../src/daemon/metrics-observer.js';
 import { withSettings } from '../src/daemon/settings.js';
 import type { HostBackend } from '../src/host/backend.js';
-import { createSimulatedBackend } from '../src/host/simulated/index.js';
+import { createSimulatedBackend } from '../src/sim/index.js';
 import { createMetrics, type Metrics } from '../src/metrics/index.js';
 import { solve, solveInProcess } from '../solver/solve.js';
 import { gcFunction, memoryPoint, memoryTrend, percentiles, type MemoryPoint } from './memory-probe.js';

@@ -11,7 +11,7 @@ import { withSettings } from '../../src/daemon/settings.js';
 import { nodesOfCpuSet } from '../../src/core/host-view.js';
 import { cpuNodeMap } from '../../src/core/nodes.js';
 import type { HostSample } from '../../src/host/backend.js';
-import { createSimulatedBackend } from '../../src/host/simulated/index.js';
+import { createSimulatedBackend } from '../../src/sim/index.js';
 import { solveForLoop } from '../helpers/solve-for-loop.js';
 
 const NODES = 4;

@@ -10,7 +10,7 @@ import { Daemon } from '../../src/daemon/loop.js';
 import type { CycleReport } from '../../src/daemon/cycle.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings } from '../../src/daemon/settings.js';
-import { createSimulatedBackend } from '../../src/host/simulated/index.js';
+import { createSimulatedBackend } from '../../src/sim/index.js';
 import { solveInProcess } from '../../solver/solve.js';
 import type { Problem } from '../../solver/types.js';
 import { counters, issue12Case, registerReport } from '../reliability/counters.js';
