@@ -5,6 +5,7 @@ import { formatCpuSet } from '../../src/core/cpuset.js';
 import type { HostTopology } from '../../src/core/topology.js';
 import { buildHostView, type HostView, type HostViewSettings } from '../../src/core/host-view.js';
 
+/** The one VmSample builder: a running, persistent, unpinned 2-vCPU VM with 1 GiB on no known node; `over` replaces any field. */
 export function vmSample(over: Partial<VmSample> & { name: string }): VmSample {
   const vcpus = over.vcpusCurrent ?? 2;
   return {

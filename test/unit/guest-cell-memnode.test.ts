@@ -56,7 +56,7 @@ function input(vm: VmSample, persistConfig: boolean): PlanInput {
   return { view: viewOf(sample, settings), sample, problem, placement, excluded, settings, churn: newChurnState(), holdRule: false };
 }
 
-describe('issue 12 item 3: guest cells, memnode per cell', () => {
+describe('guest cells placed cell by cell, a memnode per cell in the definition (issue 12 item 3)', () => {
   it('persistConfig: each cell whose definition lacks its node gets a setMemnode (config only); none once written', () => {
     const out = plan(input(cellsVm(), true));
     expect(out.steps).to.deep.equal([

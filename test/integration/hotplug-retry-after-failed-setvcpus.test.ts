@@ -19,7 +19,7 @@ registerReport();
 
 const solveForLoop = async (p: Problem) => solveInProcess(p, { greedyOnly: true, timeLimitMs: 200 });
 
-describe('issue 12 item 5: a failed setVcpus does not stop a saturated VM from growing (ramp-saturate-2x8)', function () {
+describe('a failed setVcpus does not stop a saturated VM from growing (ramp-saturate-2x8; issue 12 item 5)', function () {
   this.timeout(120_000);
 
   it('setVcpus throws twice; within 200 cycles the grower is grown, and the state counts what was plugged', async () => {
