@@ -2,8 +2,9 @@
  * One cycle as a function: runCycle(deps, state, settings) -> { report, state }. In order:
  *
  *   sample   put back what a killed predecessor left half-applied, then sample the host
- *            (unreachable: back off); the first sample only starts the load figures
- *   view     the host view of this sample (src/core/host-view.ts), passed to everything below
+ *            (unreachable: back off)
+ *   view     the host view of this sample (src/core/host-view.ts), passed to everything below;
+ *            the first sample only starts the load figures (a warming-up cycle)
  *   problem, solve, plan   planCycle: problem, hot-plug decisions, the solver, the planner
  *   apply    execute the steps (journal first), or in advisory mode log them as advice
  *   commit   the new daemon state from what was executed (commitCycle), then the checkpoint
@@ -158,14 +159,14 @@ export async function runCycle(deps: CycleDeps, state: CycleState, settings: Set
   if (!('sample' in sampled)) return finish(s, { outcome: 'host-error', error: sampled.error });
   const { sample } = sampled;
   try {
+    const view = buildHostView(sample.topology, settings);
     const warm = s.loads.prevAtMs !== null;
     const loads = trackLoads(s.loads, sample, settings.load.windowCycles);
     s = { ...s, loads: loads.state };
     if (!warm) {
       deps.logger.info('first sample taken; loads need a second one', { vms: sample.vms.length });
-      return finish(s, { outcome: 'warming-up', sample });
+      return finish(s, { outcome: 'warming-up', sample, view });
     }
-    const view = buildHostView(sample.topology, settings);
     const decision = await planCycle({ sample, view, loads: loads.loads, lastLoads: loads.last, settings, churn: s.daemon.churn, hotplug: s.daemon.hotplug, solve: deps.solve, holdRule: deps.holdRule, clock: deps.now });
     s = { ...s, said: logDecision(deps.logger, decision, s.said) };
     const applied = await applyPlan(deps, s, settings, decision, sample);

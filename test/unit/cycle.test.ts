@@ -96,6 +96,16 @@ describe('runCycle (src/daemon/cycle.ts): one cycle as a function', () => {
     expect(await registry.metrics()).to.match(/^numaplace_numa_maps_read_errors_total 3$/m);
   });
 
+  it('the warm-up cycle already builds the view: node metrics are there from the first sample', async () => {
+    const b = backend();
+    const registry = new Registry();
+    const deps: CycleDeps = { backend: b, solve: async (p) => placeAll(p, () => 0), logger: memoryLogger(), now: () => b.atMs, holdRule: true, observer: metricsObserver(createMetrics(registry)) };
+    const { report } = await runCycle(deps, freshCycleState(), withSettings({}));
+    expect(report.outcome).to.equal('warming-up');
+    expect(report.view!.topology).to.equal(report.sample!.topology);
+    expect(await registry.metrics()).to.match(/^numaplace_node_memory_free_bytes\{node="1"\} \d+/m);
+  });
+
   it('an observer that throws is logged and the cycle still reports', async () => {
     const b = backend();
     const logger = memoryLogger();
