@@ -6,7 +6,7 @@
  * right after sampling (buildHostView) and passes it down; nothing fetches one on its own. Pure.
  */
 import { parseCpuSet } from './cpuset.js';
-import { cpuNodeMap, mostCommonNode, reservedCpuSet, usableCpusOf } from './nodes.js';
+import { cpuNodeMap, mostCommonNode, onlineCpuNodes, reservedCpuSet, usableCpusOf } from './nodes.js';
 import { distanceMatrix, type DistanceMatrix } from './quality.js';
 import type { VmSample } from './sample.js';
 import type { HostTopology } from './topology.js';
@@ -151,7 +151,7 @@ export function jobRunning(job: string | undefined): boolean {
 /** The view of a sampled topology under these settings: built once per cycle, then passed to whoever asks. */
 export function buildHostView(topology: HostTopology, settings: HostViewSettings): HostView {
   const cpuNode = cpuNodeMap(topology);
-  const online = new Set(topology.nodes.flatMap((n) => n.cpus));
+  const online = new Set(onlineCpuNodes(topology).keys());
   const reserved = reservedCpuSet(settings.reservedCpus);
   const usable = new Map(topology.nodes.map((n) => [n.id, usableCpusOf(n, reserved).length]));
   return {

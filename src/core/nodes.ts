@@ -7,10 +7,16 @@
 import { parseCpuSet } from './cpuset.js';
 import type { HostTopology, NumaNode } from './topology.js';
 
-/** CPU -> node. A node's CPU list wins over the per-CPU record: it is what capacity counts. */
-export function cpuNodeMap(topo: HostTopology): Map<number, number> {
+/** Online CPU -> node: the nodes' CPU lists, which is what capacity counts. */
+export function onlineCpuNodes(topo: Pick<HostTopology, 'nodes'>): Map<number, number> {
   const m = new Map<number, number>();
   for (const n of topo.nodes) for (const c of n.cpus) m.set(c, n.id);
+  return m;
+}
+
+/** CPU -> node, offline CPUs too: a node's CPU list wins over the per-CPU record, which only adds the CPUs no node lists. */
+export function cpuNodeMap(topo: HostTopology): Map<number, number> {
+  const m = onlineCpuNodes(topo);
   for (const c of topo.cpus) if (!m.has(c.id) && c.node >= 0) m.set(c.id, c.node);
   return m;
 }

@@ -1,11 +1,21 @@
 import { expect } from 'chai';
-import { addNodeLoad, mostCommonNode, nodeLoads, reservedCpuSet, usableCpusOf } from '../../src/core/nodes.js';
+import { addNodeLoad, cpuNodeMap, mostCommonNode, nodeLoads, onlineCpuNodes, reservedCpuSet, usableCpusOf } from '../../src/core/nodes.js';
+import { syntheticTopology } from '../../src/topology/synthetic.js';
 
 describe('node facts shared by the daemon and the solver (src/core/nodes.ts)', () => {
   it('most common node: the most frequent, the lowest id on a tie, null for none', () => {
     expect(mostCommonNode([2, 1, 2, 1, 3])).to.equal(1);
     expect(mostCommonNode([3, 2, 3])).to.equal(3);
     expect(mostCommonNode([])).to.equal(null);
+  });
+
+  it('CPU -> node: the online map is the nodes\' CPU lists (what the solver\'s verifier accepts); the full map adds offline CPUs by their record', () => {
+    const topo = syntheticTopology('2x8');
+    topo.nodes[1].cpus = topo.nodes[1].cpus.filter((c) => c !== 15);
+    topo.cpus = topo.cpus.map((c) => (c.id === 15 ? { ...c, online: false } : c));
+    expect(onlineCpuNodes(topo).has(15)).to.equal(false);
+    expect(cpuNodeMap(topo).get(15)).to.equal(1);
+    expect(onlineCpuNodes(topo).get(14)).to.equal(1);
   });
 
   it('reserved and usable CPUs: "" or absent reserves nothing; usable is the node\'s CPUs minus the reserved', () => {
