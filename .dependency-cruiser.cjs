@@ -1,8 +1,10 @@
 /**
- * The layering of numaplace (README "Architecture"), checked by `npm test` (npm run check:deps).
- * Dependencies point one way:
+ * The layering of numaplace (README "Architecture"), checked by `npm test` (npm run check:deps)
+ * over src, solver, benchmarks and test. Dependencies point one way:
  *   cli -> daemon -> (hotplug | plan | apply | metrics) -> host -> topology -> core
+ *   cli -> sim (the simulated hypervisor behind --simulate) -> host's interface, topology, core
  *   solver -> core only; everyone else reaches the solver through solver/index.ts.
+ *   benchmarks and test may use all of the above; nothing above uses them; benchmarks never use test.
  * Type-only imports count too: a type pulled from an upper layer ties the layers just the same.
  */
 const layer = (name) => `^src/${name}/`;
@@ -28,7 +30,13 @@ module.exports = {
     },
     only('core-is-the-leaf', layer('core'), layer('core'), 'src/core is pure data and rules: it imports nothing of numaplace.'),
     only('topology-parsers-on-core', layer('topology'), `${layer('topology')}|${layer('core')}`, 'Topology parsers take text and know only core types.'),
-    only('host-on-core', layer('host'), `${layer('host')}|${layer('topology')}|${layer('core')}`, 'The host layer (virsh, simulated host) sees only core types and the topology parsers.'),
+    only('host-on-core', layer('host'), `${layer('host')}|${layer('topology')}|${layer('core')}`, 'The host layer (virsh) sees only core types and the topology parsers.'),
+    only(
+      'sim-beside-host',
+      layer('sim'),
+      `${layer('sim')}|^src/host/(backend|errors)\\.ts$|${layer('topology')}|${layer('core')}`,
+      'The simulated hypervisor implements the host interface (HostBackend and its errors) over core types and the topology parsers; only the CLI opens it, and no other layer may (their own rules list what they may import).',
+    ),
     ...MIDDLE.map((m) =>
       only(
         `${m}-below-daemon`,
@@ -45,6 +53,42 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/' },
       to: { path: '^solver/', pathNot: '^solver/index\\.ts$' },
+    },
+    {
+      name: 'product-never-imports-tests-or-benchmarks',
+      comment: 'What ships (src, solver) depends on nothing in test/, benchmarks/ or the lab driver.',
+      severity: 'error',
+      from: { path: '^(src|solver)/' },
+      to: { path: '^(test|benchmarks|lab)/' },
+    },
+    {
+      name: 'benchmarks-never-import-test',
+      comment:
+        'Benchmarks run without the test tree. PENDING: test/lab/ (the NUMA lab driver benchmarks/lab uses) is allowed until the lab branch moves it to lab/ as a pure rename; then drop the pathNot.',
+      severity: 'error',
+      from: { path: '^benchmarks/' },
+      to: { path: '^test/', pathNot: '^test/lab/' },
+    },
+    {
+      name: 'lab-driver-stands-alone',
+      comment: 'The NUMA lab driver (lab/, once moved there) is used by benchmarks and tests and uses neither.',
+      severity: 'error',
+      from: { path: '^lab/' },
+      to: { path: '^(test|benchmarks)/' },
+    },
+    {
+      name: 'test-helpers-below-suites',
+      comment: 'Shared test helpers (test/helpers) use the product, benchmarks and each other, never a suite.',
+      severity: 'error',
+      from: { path: '^test/helpers/' },
+      to: { path: '^test/', pathNot: '^test/helpers/' },
+    },
+    {
+      name: 'no-test-file-imports-a-test-file',
+      comment: 'A *.test.ts runs on its own; what two suites share goes in a helper module.',
+      severity: 'error',
+      from: {},
+      to: { path: '\\.test\\.ts$' },
     },
     {
       name: 'only-host-runs-processes',

@@ -8,7 +8,7 @@
  *   its vCPUs run).
  * Fixed VMs keep their current placement in both. Pure.
  */
-import { parseCpuSet } from '../src/core/cpuset.js';
+import { reservedCpuSet, usableCpusOf } from '../src/core/nodes.js';
 import { DEFAULTS } from './model.js';
 import { allLocalCost, qualityCost, type PlacedVm } from '../src/core/quality.js';
 import type { Problem } from './types.js';
@@ -25,7 +25,7 @@ export interface BaselineResult {
 
 function finish(problem: Problem, name: string, placed: PlacedVm[]): BaselineResult {
   const quality = qualityCost(problem.topology, placed);
-  const reserved = new Set(problem.reservedCpus ? parseCpuSet(problem.reservedCpus, { allowEmpty: true }) : []);
+  const reserved = reservedCpuSet(problem.reservedCpus);
   const oc = problem.options?.cpuOvercommit ?? DEFAULTS.cpuOvercommit;
   let overloaded = 0;
   for (const n of problem.topology.nodes) {
@@ -35,16 +35,16 @@ function finish(problem: Problem, name: string, placed: PlacedVm[]): BaselineRes
       const had = problem.vms[v].current?.memoryMiB[String(n.id)] ?? 0;
       mem += Math.max(0, (p.memoryMiB[String(n.id)] ?? 0) - had);
     });
-    if (load > n.cpus.filter((c) => !reserved.has(c)).length * oc + 1e-6 || mem > n.freeMemoryMiB + 1) overloaded++;
+    if (load > usableCpusOf(n, reserved).length * oc + 1e-6 || mem > n.freeMemoryMiB + 1) overloaded++;
   }
   return { name, quality, excess: quality - allLocalCost(problem.vms), overloadedNodes: overloaded, placed };
 }
 
 export function numadBaseline(problem: Problem): BaselineResult {
   const nodes = problem.topology.nodes.filter((n) => n.cpus.length > 0);
-  const reserved = new Set(problem.reservedCpus ? parseCpuSet(problem.reservedCpus, { allowEmpty: true }) : []);
+  const reserved = reservedCpuSet(problem.reservedCpus);
   const oc = problem.options?.cpuOvercommit ?? DEFAULTS.cpuOvercommit;
-  const cpuCap = new Map(nodes.map((n) => [n.id, n.cpus.filter((c) => !reserved.has(c)).length * oc]));
+  const cpuCap = new Map(nodes.map((n) => [n.id, usableCpusOf(n, reserved).length * oc]));
   const cpuFree = new Map(cpuCap);
   // numad re-places every VM from scratch: the memory the movable VMs hold now counts as free for it
   // (kinder to numad than reality, where that memory is only freed once it has moved).

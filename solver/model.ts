@@ -15,7 +15,7 @@
  * for one node), and cell-by-cell placements (guest NUMA VMs).
  * Pure; node ids are mapped to dense indexes 0..N-1.
  */
-import { parseCpuSet } from '../src/core/cpuset.js';
+import { mostCommonNode, reservedCpuSet, usableCpusOf } from '../src/core/nodes.js';
 import type { Problem, ProblemVm } from './types.js';
 
 export const DEFAULTS = {
@@ -109,8 +109,8 @@ export function buildModel(problem: Problem, opts: { splitAll?: boolean } = {}):
   const oc = o.cpuOvercommit ?? DEFAULTS.cpuOvercommit;
   const memWeight = (o.memoryMoveCostPerGiB ?? DEFAULTS.memoryMoveCostPerGiB) / 1024;
   const vcpuMoveCost = o.vcpuMoveCost ?? DEFAULTS.vcpuMoveCost;
-  const reserved = new Set(problem.reservedCpus ? parseCpuSet(problem.reservedCpus, { allowEmpty: true }) : []);
-  const sharedCpus = nodes.map((n) => n.cpus.filter((c) => !reserved.has(c)));
+  const reserved = reservedCpuSet(problem.reservedCpus);
+  const sharedCpus = nodes.map((n) => usableCpusOf(n, reserved));
   const cpuInfo = new Map(topo.cpus.map((c) => [c.id, c]));
   const freeCores: number[][][] = nodes.map((n, i) => {
     const ok = new Set(sharedCpus[i]);
@@ -307,7 +307,7 @@ function buildItem(m: Model, vm: ProblemVm, v: number, itemIndex: number, splitA
   };
   if (cur) {
     // Stay put: the current placement, with untouched memory following what is there already.
-    let mem = cur.mem.reduce((a, b) => a + b, 0) > 0 ? scaleTo(cur.mem, vm.memoryMiB) : oneHot(N, mostCommon(cur.vcpuNode), vm.memoryMiB);
+    let mem = cur.mem.reduce((a, b) => a + b, 0) > 0 ? scaleTo(cur.mem, vm.memoryMiB) : oneHot(N, mostCommonNode(cur.vcpuNode) ?? 0, vm.memoryMiB);
     if (vm.cells?.length) {
       // A guest cell's memory belongs on its own node (verify checks it): staying keeps the vCPUs, and
       // memory found elsewhere moves to its cell's node (paying the move cost).
@@ -371,12 +371,6 @@ export function scaleTo(weights: number[], total: number): number[] {
   const order = raw.map((r, i) => [r - Math.floor(r), i]).sort((a, b) => b[0] - a[0]);
   for (let k = 0; left > 0 && k < order.length; k++, left--) out[order[k][1]] += 1;
   return out;
-}
-
-function mostCommon(xs: number[]): number {
-  const c = new Map<number, number>();
-  for (const x of xs) c.set(x, (c.get(x) ?? 0) + 1);
-  return [...c.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? 0;
 }
 
 function cellsWhole(vm: ProblemVm, vcpuNode: number[]): boolean {

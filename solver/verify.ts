@@ -4,6 +4,7 @@
  * Returns human-readable violations; [] means the placement is valid.
  */
 import { parseCpuSet } from '../src/core/cpuset.js';
+import { onlineCpuNodes, reservedCpuSet, usableCpusOf } from '../src/core/nodes.js';
 import { distanceMatrix, vmCost } from '../src/core/quality.js';
 import { DEFAULTS } from './model.js';
 import type { Placement, Problem } from './types.js';
@@ -35,9 +36,8 @@ export function verify(problem: Problem, placement: Placement): string[] {
     return out;
   }
   const nodeById = new Map(topo.nodes.map((n) => [n.id, n]));
-  const cpuNode = new Map<number, number>();
-  for (const n of topo.nodes) for (const c of n.cpus) cpuNode.set(c, n.id);
-  const reserved = new Set(problem.reservedCpus ? parseCpuSet(problem.reservedCpus, { allowEmpty: true }) : []);
+  const cpuNode = onlineCpuNodes(topo);
+  const reserved = reservedCpuSet(problem.reservedCpus);
   const housekeeping = new Set(problem.options?.housekeepingCpus ? parseCpuSet(problem.options.housekeepingCpus) : []);
   const oc = problem.options?.cpuOvercommit ?? DEFAULTS.cpuOvercommit;
   const siblingsOf = new Map(topo.cpus.map((c) => [c.id, c.siblings]));
@@ -157,7 +157,7 @@ export function verify(problem: Problem, placement: Placement): string[] {
   }
   // capacities
   for (const n of topo.nodes) {
-    const unreserved = n.cpus.filter((c) => !reserved.has(c) && !dedicatedOwned.has(c)).length;
+    const unreserved = usableCpusOf(n, reserved).filter((c) => !dedicatedOwned.has(c)).length;
     const load = sharedLoad.get(n.id) ?? 0;
     if (load > unreserved * oc + EPS) out.push(`node ${n.id}: vCPU load ${load.toFixed(3)} exceeds its capacity ${(unreserved * oc).toFixed(3)} (${unreserved} shared CPUs x overcommit ${oc})`);
     const g = growth.get(n.id) ?? 0;

@@ -4,8 +4,8 @@
  * observed; at every measurement instant the instantaneous optimum is computed once (from an
  * untouched reference host) and shared by all policies.
  */
-import { SimulatedBackend } from '../../src/host/simulated/backend.js';
-import type { Scenario } from '../../src/host/simulated/scenario.js';
+import { SimulatedBackend } from '../../src/sim/backend.js';
+import type { Scenario } from '../../src/sim/scenario.js';
 import { CountingBackend } from './counting-backend.js';
 import { series, summarize, type Observation } from './figures.js';
 import { observe } from './observe.js';

@@ -4,7 +4,7 @@
  * for more CPU than they have, and the host's move counters. Read from the simulator's ground
  * truth (hostMetrics and its VM state), never from what a policy reports.
  */
-import type { SimulatedBackend } from '../../src/host/simulated/backend.js';
+import type { SimulatedBackend } from '../../src/sim/backend.js';
 import type { Observation } from './figures.js';
 import type { OptimumAt } from './optimum.js';
 

@@ -10,7 +10,7 @@
  */
 import { qualityCost } from '../../src/core/quality.js';
 import type { Placement, Problem, ProblemVm } from '../../solver/types.js';
-import type { SimulatedHost } from '../../src/host/simulated/host.js';
+import type { SimulatedHost } from '../../src/sim/host.js';
 
 export interface OptimumAt {
   /** Quality measure of the best placement found, and all-local cost of the same load. */

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { solve, solveInProcess } from '../../solver/solve.js';
-import { loadScenario } from '../../src/host/simulated/load.js';
+import { loadScenario } from '../../src/sim/load.js';
 import { renderScenarioChart } from './charts.js';
 import { runScenario } from './harness.js';
 import { SUITE } from './manifest.js';

@@ -17,7 +17,7 @@
  */
 import type { HostBackend } from '../../src/host/backend.js';
 import { formatCpuSet } from '../../src/core/cpuset.js';
-import type { HostView, VmView } from './observe.js';
+import type { ObservedHost, VmView } from './observe.js';
 import { LoadTracker, nodesCpus } from './observe.js';
 import type { Policy, PolicyRun } from './types.js';
 import { LIVE, NO_BALANCING } from './types.js';
@@ -54,7 +54,7 @@ function weighted(mbs: number, cpus: number, mbsFree: number, cpusFree: number):
 }
 
 /** numad's pick_numa_nodes for an existing process: the nodes it should be bound to. */
-export function pickNodes(view: HostView, v: VmView, bound: Bound | undefined, cpuReq: number, mbReq: number): number[] {
+export function pickNodes(view: ObservedHost, v: VmView, bound: Bound | undefined, cpuReq: number, mbReq: number): number[] {
   const topo = view.sample.topology;
   const nodes: NodeRes[] = topo.nodes.filter((n) => n.cpus.length > 0).map((n) => {
     const cpusTotal = n.cpus.length;
@@ -124,7 +124,7 @@ export interface NumadDecision {
 }
 
 /** One numad scan: which process (at most one) to bind where, and when to scan next. */
-export function numadScan(view: HostView, bound: Map<string, Bound>, nowMs: number): NumadDecision {
+export function numadScan(view: ObservedHost, bound: Map<string, Bound>, nowMs: number): NumadDecision {
   const d = NUMAD_DEFAULTS;
   const mem = (v: VmView) => Object.values(v.memoryByNode).reduce((a, b) => a + b, 0) || v.vm.memoryMiB;
   const candidates = view.vms.filter((v) => v.cpus > d.cpuThreshold && mem(v) > d.memoryThresholdMiB);

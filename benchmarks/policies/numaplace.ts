@@ -7,7 +7,9 @@
  * process's peak RSS and heap.
  */
 import type { HostBackend } from '../../src/host/backend.js';
-import { Daemon, type CycleReport, type SolveFn } from '../../src/daemon/loop.js';
+import { Daemon } from '../../src/daemon/loop.js';
+import type { CycleReport } from '../../src/daemon/cycle.js';
+import type { SolveFn } from '../../src/daemon/plan-cycle.js';
 import type { Logger } from '../../src/daemon/log.js';
 import { withSettings } from '../../src/daemon/settings.js';
 import { CountingBackend } from '../closed-loop/counting-backend.js';

@@ -4,7 +4,7 @@
  * tool would (numad reads /proc/<pid>/stat and numa_maps; here virsh-level data stands in).
  */
 import type { HostSample, VmSample } from '../../src/host/backend.js';
-import { parseCpuSet } from '../../src/core/cpuset.js';
+import { buildHostView, type HostView } from '../../src/core/host-view.js';
 
 export interface VmView {
   vm: VmSample;
@@ -19,12 +19,12 @@ export interface VmView {
   pinnedNodes: number[] | null;
 }
 
-export interface HostView {
+/** What a baseline policy observes of the host between two samples. */
+export interface ObservedHost {
   sample: HostSample;
   vms: VmView[];
   /** CPU busy (in CPUs) per node id, from the vCPUs that ran there. */
   nodeCpuUsed: Map<number, number>;
-  nodeOfCpu: Map<number, number>;
 }
 
 /** Keeps the previous sample to turn cumulative vCPU time into busy fractions. */
@@ -32,13 +32,15 @@ export class LoadTracker {
   private prev: HostSample | null = null;
 
   /** Null on the first sample: a load needs two. */
-  update(sample: HostSample): HostView | null {
+  update(sample: HostSample): ObservedHost | null {
     const prev = this.prev;
     this.prev = sample;
     if (!prev || sample.atMs <= prev.atMs) return null;
     const dtNs = (sample.atMs - prev.atMs) * 1e6;
     const before = new Map(prev.vms.map((v) => [v.name, v]));
-    const nodeOfCpu = new Map(sample.topology.cpus.map((c) => [c.id, c.node]));
+    // numaplace's own view of where CPUs are (a node's CPU list wins; a per-CPU record of node -1
+    // places nothing); no CPU is reserved for a baseline tool.
+    const view = buildHostView(sample.topology, { reservedCpus: '', cpuOvercommit: 1 });
     const nodeCpuUsed = new Map(sample.topology.nodes.map((n) => [n.id, 0]));
     const vms: VmView[] = [];
     for (const vm of sample.vms) {
@@ -52,31 +54,28 @@ export class LoadTracker {
         const l = now != null && then != null ? Math.min(1, Math.max(0, (now - then) / dtNs)) : 0;
         load.push(l);
         const last = vm.vcpuLastCpu[i];
-        const node = last != null ? nodeOfCpu.get(last) ?? -1 : -1;
+        const node = last != null ? view.cpuNode.get(last) ?? -1 : -1;
         vcpuNodes.push(node);
         if (node >= 0) nodeCpuUsed.set(node, (nodeCpuUsed.get(node) ?? 0) + l);
       }
       vms.push({
         vm, load, cpus: load.reduce((a, b) => a + b, 0), vcpuNodes,
         memoryByNode: vm.memoryByNode ?? {},
-        pinnedNodes: pinnedNodes(vm, nodeOfCpu, sample.topology.nodes.length),
+        pinnedNodes: pinnedNodes(vm, view),
       });
     }
-    return { sample, vms, nodeCpuUsed, nodeOfCpu };
+    return { sample, vms, nodeCpuUsed };
   }
 }
 
-function pinnedNodes(vm: VmSample, nodeOfCpu: Map<number, number>, nodeCount: number): number[] | null {
+function pinnedNodes(vm: VmSample, view: HostView): number[] | null {
   const nodes = new Set<number>();
   for (let i = 0; i < vm.vcpusCurrent; i++) {
     const pin = vm.vcpuPins[i];
     if (!pin) return null;
-    for (const cpu of parseCpuSet(pin)) {
-      const n = nodeOfCpu.get(cpu);
-      if (n !== undefined) nodes.add(n);
-    }
+    for (const n of view.nodesOf(pin) ?? []) nodes.add(n);
   }
-  if (nodes.size === 0 || nodes.size >= nodeCount) return null;
+  if (nodes.size === 0 || nodes.size >= view.topology.nodes.length) return null;
   return [...nodes].sort((a, b) => a - b);
 }
 

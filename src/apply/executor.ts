@@ -8,10 +8,10 @@
  */
 import type { ApplyFlags, HostBackend } from '../host/backend.js';
 import type { HostSample, VmSample } from '../core/sample.js';
-import { nodesetChangesLive } from '../core/live-rules.js';
 import { HostLimitationError } from '../host/errors.js';
-import type { FailedStep, Refusal, Step } from '../core/steps.js';
-import { formatCpuSet, sameCpuSet } from '../core/cpuset.js';
+import { changesLive, definitionSettings, inverseStep, liveSettings, stepDiffers, stepInEffect, type FailedStep, type Refusal, type Step } from '../core/steps.js';
+import { formatCpuSet } from '../core/cpuset.js';
+import { runStep } from './executors.js';
 import type { Journal, JournalResult, UndoableStep } from './journal.js';
 
 export interface ActionEvent {
@@ -43,140 +43,38 @@ export interface ExecuteResult {
   notReached: string[];
 }
 
-/** What a step sets, in `where` (the live VM, or its persistent definition): differs from the step's target? null = unknown. */
-function differs(step: Step, where: { pins: (i: number) => string | null | undefined; emulator: string | null | undefined; nodeset: string | null | undefined; shares: number | null | undefined }): boolean | null {
-  const cpus = (a: string | null | undefined, b: string) => {
-    if (a === null || a === undefined) return true;
-    try {
-      return !sameCpuSet(a, b);
-    } catch {
-      return true;
-    }
-  };
-  switch (step.kind) {
-    case 'pinVcpu':
-      return cpus(where.pins(step.vcpu), step.cpuset);
-    case 'pinEmulator':
-      return cpus(where.emulator, step.cpuset);
-    case 'setNodeset':
-      return cpus(where.nodeset, step.nodeset);
-    case 'setShares':
-      return where.shares !== step.shares;
-    default:
-      return null;
-  }
-}
-
 /**
  * --live for a running VM whose live setting differs from the step's; --config when persistConfig,
  * the VM is persistent and its persistent definition differs (unknown definition: written). So a
  * setting already live but not in the definition is written to the definition alone, and one
- * already in the definition is not written there again. A numatune nodeset of a non-restrictive
- * VM is written only to the config (it cannot change live), and so is a guest cell's memnode
- * (libvirt 9 changes none live). Hot-plug steps: live, and config when persistConfig.
+ * already in the definition is not written there again. A step libvirt cannot change live (a
+ * numatune nodeset of a non-restrictive VM, a guest cell's memnode) is written only to the
+ * config. Hot-plug steps: live, and config when persistConfig.
  */
 export function flagsFor(step: Step, vm: VmSample | undefined, persistConfig: boolean): ApplyFlags {
-  // The planner emits a memnode only where the definition differs.
-  if (step.kind === 'setMemnode') return { live: false, config: true };
+  if (!changesLive(step, vm)) return { live: false, config: true };
   const persistent = persistConfig && (vm?.persistent ?? false);
   const def = vm?.definition;
-  const defDiffers = def ? differs(step, { pins: (i) => def.vcpuPins[i], emulator: def.emulatorPin, nodeset: def.numatune?.nodeset, shares: def.shares }) : null;
+  const defDiffers = def ? stepDiffers(step, definitionSettings(def)) : null;
   const config = persistent && defDiffers !== false;
-  if (step.kind === 'setNodeset' && !nodesetChangesLive(vm?.numatune)) return { live: false, config: true };
   const running = vm?.running ?? true;
-  const liveDiffers = vm ? differs(step, { pins: (i) => vm.vcpuPins[i], emulator: vm.emulatorPin, nodeset: vm.numatune?.nodeset, shares: vm.cpuShares }) : null;
+  const liveDiffers = vm ? stepDiffers(step, liveSettings(vm)) : null;
   const live = running && liveDiffers !== false;
   // A step that changes nothing we can see (a stale sample): as before, live (and config when asked).
   if (!live && !config) return { live: running, config: persistent };
   return { live, config };
 }
 
-export async function runStep(backend: HostBackend, step: Step, flags: ApplyFlags): Promise<void> {
-  switch (step.kind) {
-    case 'pinVcpu':
-      return backend.pinVcpu(step.vm, step.vcpu, step.cpuset, flags);
-    case 'pinEmulator':
-      return backend.pinEmulator(step.vm, step.cpuset, flags);
-    case 'setNodeset':
-      return backend.setNodeset(step.vm, step.nodeset, flags);
-    case 'setMemnode':
-      return backend.setMemnode(step.vm, step.cellid, step.nodeset, flags);
-    case 'setShares':
-      return backend.setShares(step.vm, step.shares, flags);
-    case 'setVcpus':
-      return backend.setVcpus(step.vm, step.count, flags);
-    case 'attachMemory':
-      return backend.attachMemory(step.vm, { MiB: step.MiB, guestNode: step.guestNode, ...(step.sourceNodes ? { sourceNodes: step.sourceNodes } : {}) }, flags);
-  }
-}
-
-/** The step that puts back what the sample showed before `step`, or a reason it cannot be undone. */
-export function inverseStep(step: Step, vm: VmSample | undefined, sample: HostSample, flags?: ApplyFlags): Step | string {
+/** The step that puts back what the sample showed before `step` (applied with `flags`), or a reason it cannot be undone. */
+export function undoFor(step: Step, vm: VmSample | undefined, sample: HostSample, flags?: ApplyFlags): Step | string {
   const allCpus = formatCpuSet(sample.topology.nodes.flatMap((n) => n.cpus));
   // A write to the persistent definition alone is undone from the definition.
-  const def = vm?.definition;
-  if (flags && !flags.live && flags.config && def) {
-    switch (step.kind) {
-      case 'pinVcpu':
-        return def.vcpuPins[step.vcpu] ? { ...step, cpuset: def.vcpuPins[step.vcpu] } : 'the persistent definition had no pin for it to go back to';
-      case 'pinEmulator':
-        return def.emulatorPin ? { ...step, cpuset: def.emulatorPin } : 'the persistent definition had no emulator pin to go back to';
-      case 'setNodeset':
-        return def.numatune?.nodeset ? { ...step, nodeset: def.numatune.nodeset } : 'the persistent definition had no nodeset to go back to';
-      case 'setShares':
-        return def.shares !== null ? { ...step, shares: def.shares } : 'the persistent definition had no cpu_shares to go back to';
-      case 'setMemnode': {
-        const before = def.memnodes.find((m) => m.cellid === step.cellid);
-        return before ? { ...step, nodeset: before.nodeset } : `the persistent definition had no memnode for cell ${step.cellid} to go back to`;
-      }
-      default:
-        break;
-    }
-  }
-  switch (step.kind) {
-    case 'pinVcpu':
-      return { ...step, cpuset: vm?.vcpuPins[step.vcpu] ?? allCpus };
-    case 'pinEmulator':
-      return { ...step, cpuset: vm?.emulatorPin ?? allCpus };
-    case 'setNodeset':
-      return vm?.numatune?.nodeset ? { ...step, nodeset: vm.numatune.nodeset } : 'the VM had no numatune nodeset to go back to';
-    case 'setShares':
-      return vm?.cpuShares !== null && vm?.cpuShares !== undefined ? { ...step, shares: vm.cpuShares } : 'its earlier cpu_shares are unknown';
-    case 'setMemnode':
-      return 'a memnode is written to the persistent definition only, and its earlier value is unknown';
-    case 'setVcpus':
-      if (vm && step.count > vm.vcpusCurrent) return 'hot-plugged vCPUs cannot be unplugged without guest support';
-      return vm ? { ...step, count: vm.vcpusCurrent } : 'its earlier vCPU count is unknown';
-    case 'attachMemory':
-      return 'an attached DIMM cannot be detached without guest support';
-  }
+  return inverseStep(step, vm, allCpus, flags !== undefined && !flags.live && flags.config);
 }
 
 /** True when a backend call was cut off by its timeout (VirshError.timedOut): it may still have taken effect. */
 export function isTimeout(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { timedOut?: unknown }).timedOut === true;
-}
-
-/** Whether the live settings read back in `vm` already show `step` (a memory DIMM is never assumed). */
-export function stepInEffect(step: Step, vm: VmSample | undefined): boolean {
-  if (!vm?.running) return false;
-  switch (step.kind) {
-    case 'pinVcpu': {
-      const pin = vm.vcpuPins[step.vcpu];
-      return pin !== null && pin !== undefined && sameCpuSet(pin, step.cpuset);
-    }
-    case 'pinEmulator':
-      return vm.emulatorPin !== null && sameCpuSet(vm.emulatorPin, step.cpuset);
-    case 'setNodeset':
-      return !!vm.numatune?.nodeset && sameCpuSet(vm.numatune.nodeset, step.nodeset);
-    case 'setShares':
-      return vm.cpuShares === step.shares;
-    case 'setVcpus':
-      return vm.vcpusCurrent === step.count;
-    case 'setMemnode':
-    case 'attachMemory':
-      return false;
-  }
 }
 
 /**
@@ -241,7 +139,7 @@ export async function executePlan(backend: HostBackend, steps: readonly Step[], 
     const vm = sample.vms.find((v) => v.name === name);
     const intent = vmSteps.map((step) => {
       const flags = flagsFor(step, vm, opts.persistConfig);
-      return { step, flags, undo: inverseStep(step, vm, sample, flags) };
+      return { step, flags, undo: undoFor(step, vm, sample, flags) };
     });
     opts.journal?.record({ vm: name, uuid: vm?.uuid ?? null, begin: intent });
     // No change without its record: a begin that could not be written stops applying (this VM and the rest).

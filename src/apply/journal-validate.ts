@@ -6,40 +6,21 @@
  * must never make recovery change VM b).
  */
 import type { ApplyFlags } from '../host/backend.js';
-import type { Step } from '../core/steps.js';
+import { isStepKind, stepFieldsProblem, type Step } from '../core/steps.js';
 import type { JournalEntry } from './journal.js';
 
 const MAX_NAME = 1024;
 const MAX_STEPS = 10_000;
-const CPUSET = /^[0-9^,-]{1,4096}$/;
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isInt = (x: unknown, min = 0): x is number => Number.isSafeInteger(x) && (x as number) >= min;
 
 /** Why `x` is not a step on VM `vm`, or null when it is one. */
 export function stepProblem(x: unknown, vm: string): string | null {
   if (!isObj(x)) return 'a step is not an object';
   if (x.vm !== vm) return `a step names VM ${JSON.stringify(String(x.vm)).slice(0, 80)}, not the entry's own VM`;
-  switch (x.kind) {
-    case 'pinVcpu':
-      return isInt(x.vcpu) && typeof x.cpuset === 'string' && CPUSET.test(x.cpuset) ? null : 'pinVcpu needs an integer vcpu and a cpuset';
-    case 'pinEmulator':
-      return typeof x.cpuset === 'string' && CPUSET.test(x.cpuset) ? null : 'pinEmulator needs a cpuset';
-    case 'setNodeset':
-      return typeof x.nodeset === 'string' && CPUSET.test(x.nodeset) ? null : 'setNodeset needs a nodeset';
-    case 'setMemnode':
-      return isInt(x.cellid) && typeof x.nodeset === 'string' && CPUSET.test(x.nodeset) ? null : 'setMemnode needs an integer cellid and a nodeset';
-    case 'setShares':
-      return isInt(x.shares, 2) && (x.shares as number) <= 262144 ? null : 'setShares needs shares from 2 to 262144';
-    case 'setVcpus':
-      return isInt(x.count, 1) ? null : 'setVcpus needs a count >= 1';
-    case 'attachMemory':
-      return isInt(x.MiB, 1) && isInt(x.guestNode) && (x.sourceNodes === undefined || (typeof x.sourceNodes === 'string' && CPUSET.test(x.sourceNodes)))
-        ? null
-        : 'attachMemory needs MiB >= 1 and a guestNode';
-    default:
-      return `unknown step kind ${JSON.stringify(String(x.kind)).slice(0, 40)}`;
-  }
+  const { kind } = x;
+  if (!isStepKind(kind)) return `unknown step kind ${JSON.stringify(String(kind)).slice(0, 40)}`;
+  return stepFieldsProblem({ ...x, kind });
 }
 
 function flagsOk(x: unknown): x is ApplyFlags {

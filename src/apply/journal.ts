@@ -53,6 +53,8 @@ export interface Journal {
   record(entry: NewJournalEntry): void;
   /** false after the last write failed: the executor then applies nothing more (no change without its record). */
   healthy?(): boolean;
+  /** What the last write failed with; null after a good one. */
+  readonly lastError?: Error | null;
 }
 
 export const JOURNAL_FILE = 'journal.jsonl';

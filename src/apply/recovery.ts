@@ -98,6 +98,11 @@ export function findInterrupted(entries: readonly JournalEntry[]): InterruptedAp
   });
 }
 
+/** The VMs a killed numaplace left half-applied, from the tail of the journal at `path` (malformed entries skipped, told to `onBad`). */
+export function interruptedApplies(path: string, onBad?: (line: number, problem: string) => void): InterruptedApply[] {
+  return findInterrupted(readJournalTail(path, undefined, onBad));
+}
+
 /** Undo each interrupted apply through the backend, journaling every action and an `end: recovered`. */
 export async function recoverInterrupted(backend: HostBackend, interrupted: readonly InterruptedApply[], journal: Journal): Promise<RecoveryOutcome[]> {
   if (interrupted.length === 0) return [];

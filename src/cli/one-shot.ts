@@ -1,23 +1,22 @@
 /**
- * `numaplace plan` and `numaplace apply`: one cycle from two samples (loads need two), with no
- * hold rule (an explicit operator action), printed as text or as the plan/apply JSON contract.
+ * `numaplace plan` and `numaplace apply`: the daemon's cycle (runCycle), run twice (loads need two
+ * samples), with no hold rule (an explicit operator action) and nothing kept afterwards, printed
+ * as text or as the plan/apply JSON contract. `plan` runs it in advisory mode: nothing is applied.
  */
-import { executePlan } from '../apply/executor.js';
-import { FileJournal, type Journal } from '../apply/journal.js';
+import { FileJournal } from '../apply/journal.js';
+import { interruptedApplies, type RecoveryOutcome } from '../apply/recovery.js';
 import { configFromFlags, type Config } from '../daemon/config.js';
-import { describeStep } from '../daemon/log.js';
-import { NO_PLACEMENT_FALLBACK, planCycle, type CyclePlan } from '../daemon/plan-cycle.js';
-import { newLoadTracker, trackLoads } from '../daemon/sample-to-problem.js';
-import { emptyHotplugState } from '../hotplug/state.js';
-import { newChurnState } from '../plan/churn.js';
-import type { PlanResult } from '../core/steps.js';
+import { freshCycleState, runCycle, type CycleDeps } from '../daemon/cycle.js';
+import { SILENT_LOGGER } from '../daemon/log.js';
+import { NO_PLACEMENT_FALLBACK, type CyclePlan } from '../daemon/plan-cycle.js';
+import type { Settings } from '../daemon/settings.js';
+import { freshState } from '../daemon/state.js';
+import { describeStep, type PlanResult } from '../core/steps.js';
 import { solve } from '../../solver/index.js';
 import { EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from './args.js';
 import { openHost } from './open-host.js';
 import { takeHostLock } from './host-lock.js';
 import { checkStateDir } from './state-dir.js';
-import { findInterrupted, readJournalTail, recoverInterrupted } from '../apply/recovery.js';
-import type { HostBackend } from '../host/backend.js';
 
 export const ONE_SHOT_OPTIONS = { ...HOST_OPTIONS, json: { type: 'boolean' } } as const;
 
@@ -77,22 +76,29 @@ export async function runOneShot(name: 'plan' | 'apply', argv: string[]): Promis
   if (hostLock) checkStateDir(config.stateDir, 'stateDir');
   const backend = await openHost(values, config);
   try {
-    if (hostLock) await recoverBeforeApply(backend, new FileJournal(config.stateDir));
-    let tracker = newLoadTracker();
-    tracker = trackLoads(tracker, await backend.sample(), config.load.windowCycles).state;
-    if (backend.kind !== 'simulated') await new Promise((r) => setTimeout(r, WARMUP_MS));
-    const sample = await backend.sample();
-    const t = trackLoads(tracker, sample, config.load.windowCycles);
-    const cp = await planCycle({ sample, loads: t.loads, lastLoads: t.last, settings: config, churn: newChurnState(), hotplug: emptyHotplugState(), solve, holdRule: false });
-    const result: PlanResult = { steps: cp.steps, applied: [], failed: [], refused: [...cp.refused], quality: cp.planned.quality };
-    if (name === 'apply' && cp.steps.length > 0) {
-      const journal: Journal | undefined = backend.kind === 'simulated' ? undefined : new FileJournal(config.stateDir);
-      const exec = await executePlan(backend, cp.steps, sample, { persistConfig: config.persistConfig, journal });
-      result.applied = exec.applied;
-      result.failed = exec.failed;
-      result.refused.push(...exec.refused);
-    }
-    process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatText(name, cp, result));
+    const real = backend.kind !== 'simulated';
+    const journal = name === 'apply' && real ? new FileJournal(config.stateDir) : undefined;
+    const deps: CycleDeps = {
+      backend,
+      solve,
+      logger: SILENT_LOGGER,
+      now: Date.now,
+      holdRule: false,
+      journal,
+      stateDir: journal ? config.stateDir : null,
+      observer: { cycle: () => {}, recovered: (outcomes) => outcomes.forEach(printRecovery) },
+    };
+    // The daemon's cycle, twice: the first sample only starts the load figures (and, for apply, the
+    // first thing it does is put back what a killed numaplace left half-applied).
+    const settings: Settings = { ...config, mode: name === 'apply' ? 'apply' : 'advisory' };
+    const interrupted = hostLock && journal ? interruptedApplies(journal.path, (line, problem) => process.stderr.write(`numaplace apply: skipping a malformed journal entry (${journal.path}, line ${line} of its tail): ${problem}\n`)) : [];
+    const first = await runCycle(deps, freshCycleState(freshState(), interrupted), settings);
+    if (first.report.outcome !== 'warming-up') throw new Error(first.report.error ?? `the first sample ended ${first.report.outcome}`);
+    if (real) await new Promise((r) => setTimeout(r, WARMUP_MS));
+    const { report } = await runCycle(deps, first.state, settings);
+    if (report.outcome !== 'ok' || !report.decision || !report.quality) throw new Error(report.error ?? `the cycle ended ${report.outcome}`);
+    const result: PlanResult = { steps: report.steps, applied: report.applied, failed: report.failed, refused: report.refused, quality: report.quality };
+    process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatText(name, report.decision, result));
     return result.failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
   } finally {
     await backend.close();
@@ -100,11 +106,6 @@ export async function runOneShot(name: 'plan' | 'apply', argv: string[]): Promis
   }
 }
 
-/** What `run` does at start: put back the VMs a killed numaplace left half-applied (journal in stateDir). */
-async function recoverBeforeApply(backend: HostBackend, journal: FileJournal): Promise<void> {
-  const interrupted = findInterrupted(readJournalTail(journal.path, undefined, (line, problem) => process.stderr.write(`numaplace apply: skipping a malformed journal entry (${journal.path}, line ${line} of its tail): ${problem}\n`)));
-  if (interrupted.length === 0) return;
-  for (const o of await recoverInterrupted(backend, interrupted, journal)) {
-    process.stderr.write(`numaplace apply: interrupted apply of ${JSON.stringify(o.vm)} (began ${o.at}): ${o.result}, ${o.undone} step(s) undone${o.problems.length ? `; ${o.problems.join('; ')}` : ''}\n`);
-  }
+function printRecovery(o: RecoveryOutcome): void {
+  process.stderr.write(`numaplace apply: interrupted apply of ${JSON.stringify(o.vm)} (began ${o.at}): ${o.result}, ${o.undone} step(s) undone${o.problems.length ? `; ${o.problems.join('; ')}` : ''}\n`);
 }

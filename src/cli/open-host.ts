@@ -10,7 +10,7 @@ export interface HostChoice {
 export async function openHost(values: HostChoice, cfg: { connect: string; virsh: { timeoutMs: number } }): Promise<HostBackend> {
   if (values.connect !== undefined && values.simulate !== undefined) throw new UsageError('give --connect URI or --simulate SCENARIO, not both');
   if (values.simulate !== undefined) {
-    const { createSimulatedBackend, ScenarioError } = await import('../host/simulated/index.js');
+    const { createSimulatedBackend, ScenarioError } = await import('../sim/index.js');
     try {
       return createSimulatedBackend(values.simulate);
     } catch (e) {

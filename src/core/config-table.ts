@@ -1,8 +1,8 @@
 /**
- * The configuration schema, one row per key (CONFIG-KEYS.md): its default, its check, the
+ * The configuration schema, one row per key: its default, its check, the
  * allowed values and doc line of config/README.md, and whether SIGHUP can change it. The Config
  * type, DEFAULT_CONFIG, the per-layer settings types, config/README.md's key tables
- * (scripts/config-doc.ts) and the daemon's "needs a restart" log line all derive from it, so a
+ * (scripts/config-doc.mjs) and the daemon's "needs a restart" log line all derive from it, so a
  * key is added or changed in this one place. Loading a file is src/daemon/config.ts.
  */
 import { isIP } from 'node:net';

@@ -1,10 +1,12 @@
 /**
- * One view of the host per sample: every "where is it" and "how much room" question the
+ * One view of the host per cycle: every "where is it" and "how much room" question the
  * problem builder, hot-plug, planner and metrics ask, answered once and the same way for all.
  * (They used to keep their own copies, which disagreed: hot-plug booked room on a node other
- * than the one the solver assumed a vCPU on, metrics ignored reserved CPUs.) Pure.
+ * than the one the solver assumed a vCPU on, metrics ignored reserved CPUs.) The cycle builds it
+ * right after sampling (buildHostView) and passes it down; nothing fetches one on its own. Pure.
  */
 import { parseCpuSet } from './cpuset.js';
+import { cpuNodeMap, mostCommonNode, onlineCpuNodes, reservedCpuSet, usableCpusOf } from './nodes.js';
 import { distanceMatrix, type DistanceMatrix } from './quality.js';
 import type { VmSample } from './sample.js';
 import type { HostTopology } from './topology.js';
@@ -36,14 +38,6 @@ export interface HostView {
   vcpuNodes(vm: VmSample): number[] | null;
   /** MiB of the VM's memory on each node (see vmMemoryByNode). */
   memoryOf(vm: VmSample): Record<string, number>;
-}
-
-/** CPU -> node. A node's CPU list wins over the per-CPU record: it is what capacity counts. */
-export function cpuNodeMap(topo: HostTopology): Map<number, number> {
-  const m = new Map<number, number>();
-  for (const n of topo.nodes) for (const c of n.cpus) m.set(c, n.id);
-  for (const c of topo.cpus) if (!m.has(c.id) && c.node >= 0) m.set(c.id, c.node);
-  return m;
 }
 
 function safeParse(text: string | null | undefined): number[] | null {
@@ -94,11 +88,8 @@ export function vcpuNode(vm: VmSample, i: number, cpuNode: ReadonlyMap<number, n
 /** Current nodes of the VM's online vCPUs; unknown ones take the VM's most common known node. */
 export function vcpuNodes(vm: VmSample, cpuNode: ReadonlyMap<number, number>): number[] | null {
   const nodes = Array.from({ length: vm.vcpusCurrent }, (_, i) => vcpuNode(vm, i, cpuNode));
-  const known = nodes.filter((n): n is number => n !== null);
-  if (known.length === 0) return null;
-  const counts = new Map<number, number>();
-  for (const n of known) counts.set(n, (counts.get(n) ?? 0) + 1);
-  const common = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0];
+  const common = mostCommonNode(nodes.filter((n): n is number => n !== null));
+  if (common === null) return null;
   return nodes.map((n) => n ?? common);
 }
 
@@ -157,11 +148,12 @@ export function jobRunning(job: string | undefined): boolean {
   return j !== '' && j !== 'none';
 }
 
-function build(topology: HostTopology, settings: HostViewSettings): HostView {
+/** The view of a sampled topology under these settings: built once per cycle, then passed to whoever asks. */
+export function buildHostView(topology: HostTopology, settings: HostViewSettings): HostView {
   const cpuNode = cpuNodeMap(topology);
-  const online = new Set(topology.nodes.flatMap((n) => n.cpus));
-  const reserved = new Set(parseCpuSet(settings.reservedCpus, { allowEmpty: true }));
-  const usable = new Map(topology.nodes.map((n) => [n.id, n.cpus.filter((c) => !reserved.has(c)).length]));
+  const online = new Set(onlineCpuNodes(topology).keys());
+  const reserved = reservedCpuSet(settings.reservedCpus);
+  const usable = new Map(topology.nodes.map((n) => [n.id, usableCpusOf(n, reserved).length]));
   return {
     topology,
     cpuNode,
@@ -175,17 +167,4 @@ function build(topology: HostTopology, settings: HostViewSettings): HostView {
     vcpuNodes: (vm) => vcpuNodes(vm, cpuNode),
     memoryOf: (vm) => vmMemoryByNode(vm, topology, vcpuNodes(vm, cpuNode)),
   };
-}
-
-/** Views already built, per sampled topology object. A topology is never changed in place: each sample brings a new one. */
-const VIEWS = new WeakMap<HostTopology, Map<string, HostView>>();
-
-/** The host view of a sampled topology under these settings; built once, then shared. */
-export function hostView(topology: HostTopology, settings: HostViewSettings): HostView {
-  let byKey = VIEWS.get(topology);
-  if (!byKey) VIEWS.set(topology, (byKey = new Map()));
-  const key = `${settings.reservedCpus}|${settings.cpuOvercommit}`;
-  let view = byKey.get(key);
-  if (!view) byKey.set(key, (view = build(topology, settings)));
-  return view;
 }

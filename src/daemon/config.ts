@@ -1,6 +1,6 @@
 /**
- * The daemon's configuration (CONFIG-KEYS.md): one JSON file, every key optional
- * (missing keys take the defaults of DEFAULT_CONFIG, documented in config/README.md).
+ * The daemon's configuration: one JSON file, every key optional (missing keys take the
+ * defaults of DEFAULT_CONFIG, src/core/config-table.ts, documented in config/README.md).
  * Parsed once, validated as a whole (every problem reported, not just the first),
  * deep-frozen. Unknown keys are errors, with the nearest known key suggested: a
  * misspelt key silently ignored would leave a daemon doing what the operator did not ask.

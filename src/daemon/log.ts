@@ -1,5 +1,4 @@
 /** Structured logs: one line per event, text for people or JSON for collectors (config log.format). */
-import type { Step } from '../core/steps.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -12,26 +11,6 @@ export interface Logger {
   info(msg: string, fields?: Fields): void;
   warn(msg: string, fields?: Fields): void;
   error(msg: string, fields?: Fields): void;
-}
-
-/** What a step does, in words: "pin vCPU 0 to 1-7". */
-export function describeStep(s: Step): string {
-  switch (s.kind) {
-    case 'pinVcpu':
-      return `pin vCPU ${s.vcpu} to ${s.cpuset}`;
-    case 'pinEmulator':
-      return `pin emulator to ${s.cpuset}`;
-    case 'setNodeset':
-      return `memory to node(s) ${s.nodeset}`;
-    case 'setMemnode':
-      return `guest cell ${s.cellid} memory to node(s) ${s.nodeset} (persistent definition: from the next boot)`;
-    case 'setShares':
-      return `cpu_shares ${s.shares}`;
-    case 'setVcpus':
-      return `vCPUs to ${s.count}`;
-    case 'attachMemory':
-      return `attach ${s.MiB} MiB on guest node ${s.guestNode}`;
-  }
 }
 
 /** Control and format characters (CR, ESC, U+202E right-to-left override, ...) never reach a log raw. */
@@ -79,6 +58,9 @@ export function createLogger(opts: { format: 'text' | 'json'; level: Level; writ
     error: (m, f) => log('error', m, f),
   };
 }
+
+/** A logger that says nothing (`numaplace plan` / `apply` print their own result). */
+export const SILENT_LOGGER: Logger = createLogger({ format: 'text', level: 'error', write: () => {} });
 
 /** A logger that keeps lines in memory (tests). */
 export function memoryLogger(level: Level = 'debug', format: 'text' | 'json' = 'json'): Logger & { lines: string[] } {

@@ -1,5 +1,5 @@
 /** Feeds each cycle's report into the Prometheus metrics (src/metrics/). */
-import { hostView } from '../core/host-view.js';
+import { nodeLoads } from '../core/nodes.js';
 import { vmCost } from '../core/quality.js';
 import {
   recordCycle,
@@ -17,7 +17,7 @@ import {
   type VmFigures,
 } from '../metrics/index.js';
 import { recordHotplugCycle } from './hotplug-metrics.js';
-import type { CycleObserver, CycleReport, Daemon } from './loop.js';
+import type { CycleObserver, CycleReport, Health } from './cycle.js';
 
 function outcome(r: CycleReport): MetricsOutcome {
   switch (r.outcome) {
@@ -39,32 +39,31 @@ export function metricsObserver(m: Metrics): CycleObserver {
     recovered(outcomes) {
       for (const o of outcomes) recordInterruptedApply(m, o.result);
     },
-    cycle(r: CycleReport, daemon: Daemon): void {
+    cycle(r: CycleReport, health: Health): void {
       setMode(m, r.mode);
-      recordVirshStats(m, daemon.backend.stats());
+      recordVirshStats(m, health.host);
       if (r.outcome !== 'backoff') setLibvirtUp(m, r.outcome !== 'host-error');
       recordCycle(m, { outcome: outcome(r), durationSeconds: r.durationMs / 1000 });
       const d = r.decision;
       const s = r.sample;
-      if (s) {
+      const view = r.view;
+      if (s && view) {
         // Node VM load: the smoothed load of the vCPUs running there over the CPUs VMs may use there
         // (online, not reserved: the capacity the planner and hot-plug count). VM load only, not
         // /proc/stat, and not capped: above 1 the node's VMs want more than it has.
-        const view = hostView(s.topology, daemon.settings);
-        const load = new Map<number, number>();
-        for (const vm of d?.problem.vms ?? []) vm.current?.vcpuNodes.forEach((n, i) => load.set(n, (load.get(n) ?? 0) + (vm.load[i] ?? 0)));
+        const load = nodeLoads(d?.problem.vms ?? []);
         updateNodes(
           m,
           s.topology.nodes.map((n) => ({ node: n.id, cpuUsageRatio: view.usableCpus(n.id) ? (load.get(n.id) ?? 0) / view.usableCpus(n.id) : 0, freeMemoryBytes: n.freeMemoryMiB * 1024 * 1024 })),
         );
       }
-      if (!d || !s || !r.quality) return;
+      if (!d || !s || !view || !r.quality) return;
       recordQuality(m, r.quality);
       recordSolve(m, { status: d.placement.status, durationSeconds: d.solveMs / 1000, gapRatio: d.placement.gap ?? null });
       const skipped = r.mode === 'advisory' ? r.steps : [];
       recordStepResults(m, { applied: r.applied, failed: r.failed, skipped });
       const guest = recordHotplugCycle(m, { applied: r.applied, hotplug: d.hotplug }).guestVcpusOnline;
-      const D = hostView(s.topology, daemon.settings).distances;
+      const D = view.distances;
       const vms: VmFigures[] = [];
       for (const p of d.problem.vms) {
         if (d.excluded.has(p.name)) continue;

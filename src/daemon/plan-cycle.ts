@@ -1,7 +1,9 @@
 /**
  * The deciding half of a cycle, shared by the daemon and by `numaplace plan` / `apply`:
- * sample + loads -> hot-plug decisions -> problem -> solve -> plan. No action is taken here.
+ * sample + its host view + loads -> problem -> hot-plug decisions -> solve -> plan. No action is
+ * taken here.
  */
+import type { HostView } from '../core/host-view.js';
 import type { HostSample } from '../core/sample.js';
 import { hotplugStage, type HotplugStage } from '../hotplug/stage.js';
 import type { HotplugState } from '../hotplug/state.js';
@@ -44,6 +46,8 @@ export interface CyclePlan {
 
 export async function planCycle(args: {
   sample: HostSample;
+  /** The cycle's view of the sampled host, passed to everything below. */
+  view: HostView;
   /** Smoothed loads (placement) and last-cycle loads (hot-plug detectors). */
   loads: ReadonlyMap<string, number[]>;
   lastLoads: ReadonlyMap<string, number[]>;
@@ -55,15 +59,16 @@ export async function planCycle(args: {
   clock?: () => number;
 }): Promise<CyclePlan> {
   const clock = args.clock ?? Date.now;
-  const built = sampleToProblem(args.sample, args.loads, args.settings);
-  const hp = hotplugStage({ sample: args.sample, lastLoads: args.lastLoads, state: args.hotplug, config: args.settings, excluded: built.excluded, problem: built.problem });
+  const { view } = args;
+  const built = sampleToProblem(view, args.sample, args.loads, args.settings);
+  const hp = hotplugStage({ view, sample: args.sample, lastLoads: args.lastLoads, state: args.hotplug, config: args.settings, excluded: built.excluded, problem: built.problem });
   const { problem, fresh } = hp;
   const t0 = clock();
   const placement = await args.solve(problem);
   const solveMs = clock() - t0;
   // No placement: VMs stay on their nodes, and only what breaks a hard rule (a reserved CPU) is put right.
   const stay = placement.status === 'infeasible' ? stayPlacement(problem, args.sample, placement.reason ?? 'no feasible placement') : null;
-  const planned = makePlan({ sample: args.sample, problem, placement: stay ?? placement, excluded: built.excluded, settings: args.settings, churn: args.churn, holdRule: args.holdRule, fresh });
+  const planned = makePlan({ view, sample: args.sample, problem, placement: stay ?? placement, excluded: built.excluded, settings: args.settings, churn: args.churn, holdRule: args.holdRule, fresh });
   return {
     steps: [...hp.steps, ...planned.steps],
     gains: [...hp.steps.map(() => 0), ...planned.gains],

@@ -3,12 +3,12 @@
  *
  * Loads come from cumulative vCPU busy time: (time now - time before) / elapsed, per vCPU,
  * smoothed over the last `load.windowCycles` cycles by a small LoadTracker kept by the caller.
- * Where a VM's vCPUs and memory are now is the host view's answer (src/core/host-view.ts), the
- * same one hot-plug, the planner and the metrics use.
+ * Where a VM's vCPUs and memory are now is the cycle's host view's answer (src/core/host-view.ts),
+ * the same one hot-plug, the planner and the metrics are given.
  */
 import type { HostSample, VmSample } from '../core/sample.js';
 import type { Problem, ProblemVm } from '../../solver/index.js';
-import { hostView, jobRunning } from '../core/host-view.js';
+import { jobRunning, type HostView } from '../core/host-view.js';
 import type { Refusal } from '../core/steps.js';
 import type { Settings } from './settings.js';
 
@@ -133,14 +133,14 @@ export function jobReason(vm: VmSample): string | null {
   return `a libvirt job (${vm.job}) is running on it (migration, save, dump or snapshot): left alone until the job ends`;
 }
 
-/** Build the solver's Problem from a sample and the smoothed loads (VMs without a load yet count as idle). */
+/** Build the solver's Problem from a sample, its host view and the smoothed loads (VMs without a load yet count as idle). */
 export function sampleToProblem(
+  view: HostView,
   sample: HostSample,
   loads: ReadonlyMap<string, number[]>,
   settings: Pick<Settings, 'exclude' | 'reservedCpus' | 'cpuOvercommit' | 'solver' | 'emulator' | 'churn'> & { foreign?: Settings['foreign'] },
 ): ProblemBuild {
   const topo = sample.topology;
-  const view = hostView(topo, settings);
   const excluded = new Map<string, string>();
   const notes: string[] = [];
   const busy: Refusal[] = [];

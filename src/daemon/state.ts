@@ -9,7 +9,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, ren
 import { BoundedReadError, parseJsonBounded, readBoundedText, READ_LIMITS } from '../host/read-bounded.js';
 import { join } from 'node:path';
 import { isChurnState, newChurnState, type ChurnState } from '../plan/churn.js';
-import type { Step } from '../core/steps.js';
+import { stepKey, type Step } from '../core/steps.js';
 import { emptyHotplugState, parseHotplugState, type HotplugState } from '../hotplug/state.js';
 
 export const STATE_FILE = 'state.json';
@@ -18,7 +18,7 @@ export const STATE_VERSION = 1;
 export interface DaemonState {
   version: typeof STATE_VERSION;
   savedAt: string;
-  /** Per VM: the last value numaplace applied for each setting (key: step kind, plus vCPU for pins). */
+  /** Per VM: the last value numaplace applied for each setting (key: stepKey: the kind, plus the vCPU or cell it is for). */
   applied: Record<string, Record<string, Step>>;
   churn: ChurnState;
   /** Hot-plug detectors and remembered refusals (src/hotplug/state.ts). */
@@ -27,10 +27,6 @@ export interface DaemonState {
 
 export function freshState(): DaemonState {
   return { version: STATE_VERSION, savedAt: new Date(0).toISOString(), applied: {}, churn: newChurnState(), hotplug: emptyHotplugState() };
-}
-
-export function stepKey(step: Step): string {
-  return step.kind === 'pinVcpu' ? `pinVcpu:${step.vcpu}` : step.kind;
 }
 
 /** Record applied steps (the latest value of each setting wins). */

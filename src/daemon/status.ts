@@ -5,8 +5,9 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FailedStep, Quality, Refusal, Step } from '../core/steps.js';
-import { describeStep } from './log.js';
+import { describeStep, type FailedStep, type Quality, type Refusal, type Step } from '../core/steps.js';
+import type { CycleObserver } from './cycle.js';
+import type { Logger } from './log.js';
 
 export const STATUS_FILE = 'status.json';
 
@@ -26,7 +27,7 @@ export interface DaemonStatus {
   problem: string | null;
 }
 
-/** What a cycle report (src/daemon/loop.ts) gives the status. */
+/** What a cycle report (src/daemon/cycle.ts) gives the status. */
 export interface CycleFacts {
   outcome: string;
   mode: 'advisory' | 'apply';
@@ -66,6 +67,21 @@ export function statusFromReport(r: CycleFacts, previous: DaemonStatus | null, e
     refusals: ran ? r.refused.map((x) => ({ vm: x.vm, reason: x.reason })) : (previous?.refusals ?? []),
     leftAlone: ran && r.decision ? [...r.decision.excluded].map(([vm, why]) => ({ vm, why })) : (previous?.leftAlone ?? []),
     problem: extra.problem,
+  };
+}
+
+/** Rewrites status.json in `dir` after every cycle, from the report and the daemon's health. */
+export function statusObserver(dir: string, logger: Logger, now: () => number): CycleObserver {
+  let status: DaemonStatus | null = null;
+  return {
+    cycle(r, health) {
+      status = statusFromReport(r, status, { pid: process.pid, now: new Date(now()), problem: health.problem });
+      try {
+        writeStatus(dir, status);
+      } catch (e) {
+        logger.debug('cannot write status.json', { error: (e as Error).message }); // the checkpoint's own error says more
+      }
+    },
   };
 }
 

@@ -17,6 +17,13 @@ export interface DimmSpec {
   sourceNodes?: string;
 }
 
+/** Counters the metrics export: calls made and calls failed so far (and numa_maps files that could not be read, where read). */
+export interface HostStats {
+  calls: number;
+  errors: number;
+  numaMapsErrors?: number;
+}
+
 export interface HostBackend {
   readonly kind: 'virsh' | 'simulated';
   topology(): Promise<HostTopology>;
@@ -29,7 +36,6 @@ export interface HostBackend {
   setShares(vm: string, shares: number, flags: ApplyFlags): Promise<void>;
   setVcpus(vm: string, count: number, flags: ApplyFlags): Promise<void>;
   attachMemory(vm: string, dimm: DimmSpec, flags: ApplyFlags): Promise<void>;
-  /** Counters the metrics export: calls made and calls failed so far. */
-  stats(): { calls: number; errors: number };
+  stats(): HostStats;
   close(): Promise<void>;
 }

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { formatCpuSet, parseCpuSet, CpuSetError } from '../core/cpuset.js';
 import type { HostTopology } from '../core/topology.js';
-import type { ApplyFlags, DimmSpec, HostBackend, HostSample, VmSample } from './backend.js';
+import type { ApplyFlags, DimmSpec, HostBackend, HostSample, HostStats, VmSample } from './backend.js';
 import { parseDomainXml, persistentDefinition, type DomainXmlInfo } from './parse-domain-xml.js';
 import type { PersistentDefinition } from '../core/sample.js';
 import { NUMAPLACE_WRITTEN_ELEMENT, NUMAPLACE_WRITTEN_XMLNS } from './numaplace-metadata.js';
@@ -117,8 +117,8 @@ export class VirshBackend implements HostBackend {
     this.procDir = opts.procDir ?? '/proc';
   }
 
-  stats(): { calls: number; errors: number } {
-    return { ...this.counters };
+  stats(): HostStats {
+    return { ...this.counters, numaMapsErrors: this.numaMapsErrors };
   }
 
   async close(): Promise<void> {

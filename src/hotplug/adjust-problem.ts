@@ -4,6 +4,7 @@
  * cycle. The daemon applies these to the Problem it built from the sample.
  */
 import type { Problem, ProblemVm } from '../../solver/index.js';
+import { mostCommonNode } from '../core/nodes.js';
 
 export interface VcpuAdjustment {
   vm: string;
@@ -29,14 +30,6 @@ export interface MemoryAdjustment {
 
 export type ProblemAdjustment = VcpuAdjustment | MemoryAdjustment;
 
-function mostCommon(xs: number[]): number | null {
-  const counts = new Map<number, number>();
-  for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
-  let best: number | null = null;
-  for (const [x, c] of counts) if (best === null || c > counts.get(best)! || (c === counts.get(best)! && x < best)) best = x;
-  return best;
-}
-
 function growVcpus(vm: ProblemVm, a: VcpuAdjustment): ProblemVm {
   const load = [...vm.load];
   while (load.length < vm.vcpus) load.push(0);
@@ -45,7 +38,7 @@ function growVcpus(vm: ProblemVm, a: VcpuAdjustment): ProblemVm {
   for (let i = 0; i < next.vcpus; i++) if (load[i] === undefined) load[i] = 0;
   if (vm.current) {
     // A new vCPU has no node yet; give it the booked node (or the VM's usual one) so it costs no "move" there.
-    const home = a.preferredNode ?? mostCommon(vm.current.vcpuNodes);
+    const home = a.preferredNode ?? mostCommonNode(vm.current.vcpuNodes);
     if (home !== null) {
       const nodes = [...vm.current.vcpuNodes];
       for (let i = nodes.length; i < next.vcpus; i++) nodes[i] = home;

@@ -1,6 +1,7 @@
 /**
  * The hotplug.* configuration keys, as typed by the config table (src/core/config-table.ts,
- * documented in config/README.md). Hot-plug reads only these and the host-wide capacity keys.
+ * documented in config/README.md). Hot-plug reads only these; node capacity comes from the
+ * cycle's host view.
  */
 import { DEFAULT_CONFIG, type Config } from '../core/config-table.js';
 
@@ -9,6 +10,6 @@ export type VcpuHotplugConfig = HotplugConfig['vcpu'];
 export type MemoryHotplugConfig = HotplugConfig['memory'];
 
 /** What planHotplug reads from the daemon's settings. */
-export type HotplugPlanConfig = Pick<Config, 'hotplug' | 'cpuOvercommit' | 'reservedCpus'>;
+export type HotplugPlanConfig = Pick<Config, 'hotplug'>;
 
 export const DEFAULT_HOTPLUG_CONFIG: HotplugConfig = DEFAULT_CONFIG.hotplug;

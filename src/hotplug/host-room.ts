@@ -3,25 +3,19 @@
  * decision. Where a vCPU is comes from the host view (src/core/host-view.ts), the same rule the
  * solver's current placement uses, so room is booked on the node the solver assumes.
  */
-import { hostView, onlineVcpus, vcpuNode } from '../core/host-view.js';
+import { onlineVcpus, type HostView } from '../core/host-view.js';
+import { mostCommonNode } from '../core/nodes.js';
 import type { HostSample, VmSample } from '../core/sample.js';
 
-export { cpuNodeMap, onlineVcpus, vcpuNode } from '../core/host-view.js';
+export { onlineVcpus } from '../core/host-view.js';
 
 /** Per-vCPU busy fraction of the last cycle, indexed by vCPU id; null/absent where offline or unknown. */
 export type VcpuLoads = readonly (number | null | undefined)[];
 export type LoadsByVm = ReadonlyMap<string, VcpuLoads>;
 
 /** The node most of the VM's online vCPUs sit on (lowest id on a tie); null when unknown. */
-export function mainNode(vm: VmSample, cpuNode: ReadonlyMap<number, number>): number | null {
-  const counts = new Map<number, number>();
-  for (const i of onlineVcpus(vm)) {
-    const n = vcpuNode(vm, i, cpuNode);
-    if (n !== null) counts.set(n, (counts.get(n) ?? 0) + 1);
-  }
-  let best: number | null = null;
-  for (const [n, c] of counts) if (best === null || c > counts.get(best)! || (c === counts.get(best)! && n < best)) best = n;
-  return best;
+export function mainNode(vm: VmSample, view: HostView): number | null {
+  return mostCommonNode(onlineVcpus(vm).map((i) => view.vcpuNode(vm, i)).filter((n): n is number => n !== null));
 }
 
 export interface NodeRoom {
@@ -37,8 +31,7 @@ export interface NodeRoom {
  * CPU capacity and load per node. A vCPU whose node is unknown is spread over
  * the nodes in proportion to their capacity, so it still counts against the host.
  */
-export function nodeRoom(sample: HostSample, loads: LoadsByVm, reservedCpus: string, cpuOvercommit: number): NodeRoom[] {
-  const view = hostView(sample.topology, { reservedCpus, cpuOvercommit });
+export function nodeRoom(view: HostView, sample: HostSample, loads: LoadsByVm): NodeRoom[] {
   const rooms = sample.topology.nodes.map((n) => ({
     node: n.id,
     capacity: view.capacity(n.id),

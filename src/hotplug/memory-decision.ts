@@ -26,12 +26,12 @@
  */
 import type { VmSample } from '../core/sample.js';
 import type { MemoryHotplugConfig } from './config.js';
-import { cpuNodeMap, vcpuNode, type NodeRoom } from './host-room.js';
+import type { NodeRoom } from './host-room.js';
 import { checkMachine } from './machine.js';
 import type { MemoryRefusalCode } from './refusal.js';
-import { jobRunning } from '../core/host-view.js';
+import { jobRunning, type HostView } from '../core/host-view.js';
+import { mostCommonNode } from '../core/nodes.js';
 import { parseCpuSet } from '../core/cpuset.js';
-import type { HostTopology } from '../core/topology.js';
 
 export interface MemoryGrowth {
   ok: true;
@@ -94,20 +94,13 @@ function singleNode(nodeset: string | null | undefined): number | null {
 }
 
 /** Host node of each guest cell: its memnode nodeset, else where its vCPUs run, else the VM's numatune nodeset. */
-export function cellHostNodes(vm: VmSample, topo: HostTopology): Map<number, number | null> {
-  const cpuNode = cpuNodeMap(topo);
+export function cellHostNodes(vm: VmSample, view: HostView): Map<number, number | null> {
   const out = new Map<number, number | null>();
   for (const cell of vm.guestCells) {
     let node = singleNode(vm.memnodes.find((m) => m.cellid === cell.id)?.nodeset);
     if (node === null) {
-      const counts = new Map<number, number>();
-      for (const v of cell.cpus) {
-        if (v >= vm.vcpusCurrent) continue;
-        const n = vcpuNode(vm, v, cpuNode);
-        if (n !== null) counts.set(n, (counts.get(n) ?? 0) + 1);
-      }
-      const ranked = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-      node = ranked.length ? ranked[0][0] : singleNode(vm.numatune?.nodeset);
+      const online = cell.cpus.filter((v) => v < vm.vcpusCurrent);
+      node = mostCommonNode(online.map((v) => view.vcpuNode(vm, v)).filter((n): n is number => n !== null)) ?? singleNode(vm.numatune?.nodeset);
     }
     out.set(cell.id, node);
   }
@@ -123,7 +116,7 @@ export interface MemoryRequest {
 
 export function decideMemoryGrowth(
   vm: VmSample,
-  topo: HostTopology,
+  view: HostView,
   rooms: readonly NodeRoom[],
   cfg: MemoryHotplugConfig,
   request: MemoryRequest = {},
@@ -189,7 +182,7 @@ export function decideMemoryGrowth(
   }
 
   // Guest cell and host node.
-  const hostOf = cellHostNodes(vm, topo);
+  const hostOf = cellHostNodes(vm, view);
   const free = new Map(rooms.map((r) => [r.node, r.freeMemoryMiB]));
   const windowsFirst = (vm.osType ?? '').toLowerCase().startsWith('windows') && (vm.usedMemorySlots ?? 0) === 0;
   let cells = vm.guestCells.map((c) => c.id);

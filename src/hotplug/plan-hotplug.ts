@@ -10,7 +10,7 @@ import type { HostSample, VmSample } from '../core/sample.js';
 import type { Step } from '../core/steps.js';
 import type { HotplugPlanConfig } from './config.js';
 import { observe, recordAction, type DetectorParams } from './detector.js';
-import { hostView } from '../core/host-view.js';
+import type { HostView } from '../core/host-view.js';
 import { mainNode, nodeRoom, onlineVcpus, type LoadsByVm, type NodeRoom } from './host-room.js';
 import { decideMemoryGrowth, memoryShortRatio } from './memory-decision.js';
 import type { ProblemAdjustment } from './adjust-problem.js';
@@ -54,6 +54,7 @@ function cloneVmState(s: VmHotplugState): VmHotplugState {
  * `excluded`: VMs numaplace leaves alone (exclude.names, metadata); they are neither watched nor grown.
  */
 export function planHotplug(
+  view: HostView,
   sample: HostSample,
   loads: LoadsByVm,
   state: HotplugState,
@@ -75,8 +76,7 @@ export function planHotplug(
     hysteresis: 0,
     direction: 'below',
   };
-  const rooms = nodeRoom(sample, loads, config.reservedCpus, config.cpuOvercommit);
-  const cpuNode = hostView(sample.topology, config).cpuNode;
+  const rooms = nodeRoom(view, sample, loads);
   const out: HotplugPlan = { steps: [], refusals: [], problemAdjustments: [], warnings: [], state: { version: 1, vms: {} }, decided: [] };
 
   for (const vm of sample.vms) {
@@ -114,7 +114,7 @@ export function planHotplug(
           const step: Step = { vm: vm.name, kind: 'setVcpus', count: d.target };
           out.steps.push(step);
           out.decided.push({ vm: vm.name, kind: 'vcpu', step, before: { detector: s.vcpu, pluggedVcpus: [...s.pluggedVcpus], attachedMiB: s.attachedMiB } });
-          const preferred = reserveCpu(rooms, mainNode(vm, cpuNode), d.addedLoad * d.added.length);
+          const preferred = reserveCpu(rooms, mainNode(vm, view), d.addedLoad * d.added.length);
           out.problemAdjustments.push({
             vm: vm.name,
             kind: 'vcpus',
@@ -134,7 +134,7 @@ export function planHotplug(
       const o = observe(s.memory, running ? memoryShortRatio(vm) : null, memParams);
       s.memory = o.state;
       if (o.fired && !remembered('memory')) {
-        const d = decideMemoryGrowth(vm, sample.topology, rooms, cfg.memory);
+        const d = decideMemoryGrowth(vm, view, rooms, cfg.memory);
         if (!d.ok) refuse('memory', d.code, d.message);
         else {
           const step: Step = { vm: vm.name, kind: 'attachMemory', MiB: d.MiB, guestNode: d.guestNode, sourceNodes: d.sourceNodes };

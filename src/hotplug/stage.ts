@@ -5,6 +5,7 @@
  * planner's steps (setVcpus must precede the new vCPUs' pins; the executor keeps one VM's
  * steps in order) and adds `refused` to the cycle's refusals.
  */
+import type { HostView } from '../core/host-view.js';
 import type { HostSample, VmSample } from '../core/sample.js';
 import type { Refusal, Step } from '../core/steps.js';
 import type { Problem } from '../../solver/index.js';
@@ -18,6 +19,8 @@ import type { HotplugDecision } from './settle.js';
 import type { HotplugState } from './state.js';
 
 export interface HotplugStageInput {
+  /** The cycle's host view (where vCPUs are, node capacity). */
+  view: HostView;
   sample: HostSample;
   /** Per-vCPU busy fraction of the last cycle (not smoothed). */
   lastLoads: LoadsByVm;
@@ -47,7 +50,7 @@ export interface HotplugStage {
 }
 
 export function hotplugStage(input: HotplugStageInput): HotplugStage {
-  const hp = planHotplug(input.sample, input.lastLoads, input.state, input.config, input.excluded);
+  const hp = planHotplug(input.view, input.sample, input.lastLoads, input.state, input.config, input.excluded);
   const problem = applyProblemAdjustments(input.problem, hp.problemAdjustments);
   const fresh = new Map<string, number[]>();
   const log: HotplugStage['log'] = [];

@@ -18,7 +18,7 @@
 import type { HostSample } from '../core/sample.js';
 import type { Placement, Problem, ProblemVm } from '../../solver/index.js';
 import { allLocalCost, vmCost } from '../core/quality.js';
-import { hostView, type HostViewSettings } from '../core/host-view.js';
+import type { HostView } from '../core/host-view.js';
 import type { SharesSettings } from '../core/shares.js';
 import type { Quality, Refusal, Step } from '../core/steps.js';
 import { tickChurn, type ChurnSettings, type ChurnState } from './churn.js';
@@ -29,13 +29,15 @@ export type { Deferral } from './select.js';
 export { vcpuViolation } from './diff.js';
 
 /** The configuration keys the planner reads (structurally a subset of the daemon's settings). */
-export interface PlannerSettings extends HostViewSettings {
+export interface PlannerSettings {
   churn: ChurnSettings;
   shares: SharesSettings['shares'] & { enabled: boolean };
   persistConfig: boolean;
 }
 
 export interface PlanInput {
+  /** The cycle's host view: where vCPUs are, node capacity, distances. */
+  view: HostView;
   sample: HostSample;
   problem: Problem;
   placement: Placement;
@@ -69,8 +71,7 @@ const EPS = 1e-9;
 
 /** diff -> churn tick -> select -> steps. */
 export function plan(input: PlanInput): PlanOutput {
-  const { sample, problem, placement, settings } = input;
-  const view = hostView(sample.topology, settings);
+  const { view, sample, problem, placement, settings } = input;
   const D = view.distances;
   const placeByName = new Map(placement.vms.map((p) => [p.name, p]));
   const problemByName = new Map(problem.vms.map((p) => [p.name, p]));

@@ -6,6 +6,7 @@
  * Pure.
  */
 import type { Problem } from '../../solver/index.js';
+import { addNodeLoad, nodeLoads } from '../core/nodes.js';
 import type { ChurnSettings, ChurnState } from './churn.js';
 import type { VmDiff } from './diff.js';
 
@@ -24,10 +25,6 @@ export interface Selection {
 
 const EPS = 1e-9;
 
-function addLoad(into: Map<number, number>, nodes: number[], load: number[], sign: 1 | -1): void {
-  nodes.forEach((n, i) => into.set(n, (into.get(n) ?? 0) + sign * (load[i] ?? 0)));
-}
-
 export function selectMoves(args: {
   diffs: readonly VmDiff[];
   problem: Problem;
@@ -43,19 +40,18 @@ export function selectMoves(args: {
   const m = args.rules;
   const { heldCycles, targets, cooldown } = args.churn;
   // Node loads now, to keep partial moves from overloading a node.
-  const load = new Map<number, number>();
-  for (const p of problem.vms) if (p.current) addLoad(load, p.current.vcpuNodes, p.load, 1);
+  const load = nodeLoads(problem.vms);
   const over = (n: number) => (load.get(n) ?? 0) > (capacity.get(n) ?? 0) + EPS;
   const fits = (d: VmDiff) => {
     const after = new Map(load);
-    addLoad(after, d.pvm.current?.vcpuNodes ?? [], d.pvm.load, -1);
-    addLoad(after, d.targetNodes, d.pvm.load, 1);
+    addNodeLoad(after, d.pvm.current?.vcpuNodes ?? [], d.pvm.load, -1);
+    addNodeLoad(after, d.targetNodes, d.pvm.load, 1);
     for (const [n, l] of after) if (l > (load.get(n) ?? 0) + EPS && l > (capacity.get(n) ?? 0) + EPS) return false;
     return true;
   };
   const take = (d: VmDiff) => {
-    addLoad(load, d.pvm.current?.vcpuNodes ?? [], d.pvm.load, -1);
-    addLoad(load, d.targetNodes, d.pvm.load, 1);
+    addNodeLoad(load, d.pvm.current?.vcpuNodes ?? [], d.pvm.load, -1);
+    addNodeLoad(load, d.targetNodes, d.pvm.load, 1);
   };
 
   const chosen = new Set<VmDiff>();

@@ -2,7 +2,8 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CycleReport, Daemon } from '../../src/daemon/loop.js';
+import type { Daemon } from '../../src/daemon/loop.js';
+import type { CycleReport } from '../../src/daemon/cycle.js';
 
 /**
  * Run cycles `gapMs` apart until `done` holds (then `after` more cycles), at most `max` cycles:

@@ -3,7 +3,9 @@ import type { ApplyFlags, DimmSpec, HostBackend, HostSample, VmSample } from '..
 import type { Placement, Problem } from '../../solver/types.js';
 import { formatCpuSet } from '../../src/core/cpuset.js';
 import type { HostTopology } from '../../src/core/topology.js';
+import { buildHostView, type HostView, type HostViewSettings } from '../../src/core/host-view.js';
 
+/** The one VmSample builder: a running, persistent, unpinned 2-vCPU VM with 1 GiB on no known node; `over` replaces any field. */
 export function vmSample(over: Partial<VmSample> & { name: string }): VmSample {
   const vcpus = over.vcpusCurrent ?? 2;
   return {
@@ -34,6 +36,11 @@ export function vmSample(over: Partial<VmSample> & { name: string }): VmSample {
 
 export function hostSample(topology: HostTopology, vms: VmSample[], atMs = 0): HostSample {
   return { atMs, topology, vms };
+}
+
+/** The host view a cycle builds from this sample (by default nothing reserved, no overcommit: the documented defaults). */
+export function viewOf(sample: Pick<HostSample, 'topology'>, settings: HostViewSettings = { reservedCpus: '', cpuOvercommit: 1 }): HostView {
+  return buildHostView(sample.topology, settings);
 }
 
 export interface Call {

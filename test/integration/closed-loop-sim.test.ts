@@ -8,9 +8,10 @@ import { expect } from 'chai';
 import { Daemon } from '../../src/daemon/loop.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings } from '../../src/daemon/settings.js';
-import { cpuNodeMap, nodesOfCpuSet } from '../../src/core/host-view.js';
+import { nodesOfCpuSet } from '../../src/core/host-view.js';
+import { cpuNodeMap } from '../../src/core/nodes.js';
 import type { HostSample } from '../../src/host/backend.js';
-import { createSimulatedBackend } from '../../src/host/simulated/index.js';
+import { createSimulatedBackend } from '../../src/sim/index.js';
 import { solveForLoop } from '../helpers/solve-for-loop.js';
 
 const NODES = 4;

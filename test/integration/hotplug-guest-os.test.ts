@@ -21,7 +21,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { Daemon, type CycleReport } from '../../src/daemon/loop.js';
+import { Daemon } from '../../src/daemon/loop.js';
+import type { CycleReport } from '../../src/daemon/cycle.js';
 import { metricsObserver } from '../../src/daemon/metrics-observer.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings, type Settings } from '../../src/daemon/settings.js';
@@ -39,6 +40,7 @@ import {
 } from '../helpers/guest-os.js';
 import { OnlyThese } from '../helpers/only-these.js';
 import { cycles } from '../helpers/daemon-on-real-vms.js';
+import { viewOf } from '../helpers/fake-host.js';
 
 const CPU = `${PREFIX}${process.pid}-cpu`;
 const IGNORE = `${PREFIX}${process.pid}-ignore`;
@@ -218,11 +220,11 @@ describe('hot-plug with a real guest OS (Debian kernel, qemu-ga, virtio-balloon;
       const usableMiB = vm.balloon!.usableKiB! / 1024;
       const within = Math.floor((usableMiB * AVAILABLE_TO_ADDED) / 128) * 128;
       expect(within + 128, `usable ${usableMiB} MiB`).to.be.within(256, 2048 - 512);
-      const rooms = nodeRoom(sample, new Map(), '', 1);
+      const rooms = nodeRoom(viewOf(sample), sample, new Map());
       const cfg = settings({}).hotplug.memory;
-      const tooBig = decideMemoryGrowth(vm, sample.topology, rooms, cfg, { MiB: within + 128 });
+      const tooBig = decideMemoryGrowth(vm, viewOf(sample), rooms, cfg, { MiB: within + 128 });
       expect(tooBig).to.deep.include({ ok: false, code: 'ratio-1-32' });
-      expect(decideMemoryGrowth(vm, sample.topology, rooms, cfg, { MiB: within })).to.deep.include({ ok: true, MiB: within });
+      expect(decideMemoryGrowth(vm, viewOf(sample), rooms, cfg, { MiB: within })).to.deep.include({ ok: true, MiB: within });
 
       // The daemon: 256 MiB steps (its memmap, 4 MiB, is what the guest must find in what it has).
       const STEP = 256;

@@ -7,13 +7,15 @@
  *   cell; the one with vhost-user devices is refused.
  */
 import { expect } from 'chai';
-import { Daemon, type CycleReport } from '../../src/daemon/loop.js';
+import { Daemon } from '../../src/daemon/loop.js';
+import type { CycleReport } from '../../src/daemon/cycle.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings } from '../../src/daemon/settings.js';
-import { cpuNodeMap, nodesOfCpuSet } from '../../src/core/host-view.js';
+import { nodesOfCpuSet } from '../../src/core/host-view.js';
+import { cpuNodeMap } from '../../src/core/nodes.js';
 import { DEFAULT_HOTPLUG_CONFIG } from '../../src/hotplug/config.js';
-import { builtinScenario } from '../../src/host/simulated/builtins.js';
-import { createSimulatedBackend } from '../../src/host/simulated/index.js';
+import { builtinScenario } from '../../src/sim/builtins.js';
+import { createSimulatedBackend } from '../../src/sim/index.js';
 import type { Step } from '../../src/core/steps.js';
 import { solveInProcess } from '../../solver/solve.js';
 import type { Problem } from '../../solver/types.js';

@@ -40,6 +40,7 @@ import { solve } from '../../solver/solve.js';
 import { requireOrSkip } from '../helpers/skip.js';
 import { OnlyThese } from '../helpers/only-these.js';
 import { cycles, threadAffinity } from '../helpers/daemon-on-real-vms.js';
+import { viewOf } from '../helpers/fake-host.js';
 
 const URI = process.env.NUMAPLACE_URI ?? 'qemu:///system';
 // libvirtd on a shared, busy machine can take a minute to define a domain (it rebuilds capabilities).
@@ -239,7 +240,7 @@ describe('hot-plug on real QEMU (libvirt, TCG)', function () {
     const backend = new OnlyThese(host, new Set([NUMA]));
     const sample = await backend.sample();
     const vm = sample.vms.find((v) => v.name === NUMA)!;
-    const rooms = nodeRoom(sample, new Map(), '', 1);
+    const rooms = nodeRoom(viewOf(sample), sample, new Map());
     const cfg = { ...DEFAULT_HOTPLUG_CONFIG.memory };
     const before = (await virsh('dumpxml', '--domain', NUMA)).match(/<memory model='dimm'/g)?.length ?? 0;
     const cases: [number, number | undefined, string][] = [
@@ -248,12 +249,12 @@ describe('hot-plug on real QEMU (libvirt, TCG)', function () {
       [128, 5, 'no-such-guest-node'],
     ];
     for (const [MiB, guestNode, code] of cases) {
-      const d = decideMemoryGrowth(vm, sample.topology, rooms, cfg, { MiB, ...(guestNode !== undefined ? { guestNode } : {}) });
+      const d = decideMemoryGrowth(vm, viewOf(sample), rooms, cfg, { MiB, ...(guestNode !== undefined ? { guestNode } : {}) });
       expect(d.ok, `${MiB} MiB on node ${guestNode}`).to.equal(false);
       if (!d.ok) expect(d.code).to.equal(code);
     }
     // And one that libvirt would take is accepted by the same checks (on guest node 1 as asked).
-    const ok = decideMemoryGrowth(vm, sample.topology, rooms, cfg, { MiB: 256, guestNode: 1 });
+    const ok = decideMemoryGrowth(vm, viewOf(sample), rooms, cfg, { MiB: 256, guestNode: 1 });
     expect(ok).to.deep.include({ ok: true, MiB: 256, guestNode: 1 });
     expect((await virsh('dumpxml', '--domain', NUMA)).match(/<memory model='dimm'/g)?.length ?? 0).to.equal(before);
   });

@@ -22,8 +22,8 @@ import { parseDomainXml } from '../../src/host/parse-domain-xml.js';
 import { VirshOutputError } from '../../src/host/virsh-errors.js';
 import { ConfigError, parseConfig } from '../../src/daemon/config.js';
 import { ProblemError, validateProblem } from '../../solver/validate-problem.js';
-import { parseScenario, ScenarioError } from '../../src/host/simulated/index.js';
-import { builtinScenario } from '../../src/host/simulated/builtins.js';
+import { parseScenario, ScenarioError } from '../../src/sim/index.js';
+import { builtinScenario } from '../../src/sim/builtins.js';
 import { main } from '../../src/cli/main.js';
 import { counters, registerReport } from './counters.js';
 

@@ -14,7 +14,7 @@ import { startMetricsServer } from '../../src/metrics/server.js';
 import { freshState, saveState, STATE_FILE } from '../../src/daemon/state.js';
 import { FileJournal, JOURNAL_FILE } from '../../src/apply/journal.js';
 import { acquireLock, LOCK_FILE } from '../../src/daemon/lock.js';
-import { createSimulatedBackend, generatedScenario } from '../../src/host/simulated/index.js';
+import { createSimulatedBackend, generatedScenario } from '../../src/sim/index.js';
 import { VirshBackend } from '../../src/host/virsh-backend.js';
 import { ODD_VM, requireLibvirt, TEST_URI } from '../integration/libvirt-available.js';
 import { counters, registerReport } from './counters.js';

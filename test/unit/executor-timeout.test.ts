@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { executePlan, isTimeout, stepInEffect } from '../../src/apply/executor.js';
+import { executePlan, isTimeout } from '../../src/apply/executor.js';
+import { stepInEffect } from '../../src/core/steps.js';
 import { MemoryJournal } from '../../src/apply/journal.js';
 import type { ApplyFlags } from '../../src/host/backend.js';
 import { VirshError } from '../../src/host/virsh-exec.js';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { CONFIG_TABLE } from '../../src/core/config-table.js';
-import { cpuNodeMap, hostView } from '../../src/core/host-view.js';
+import { buildHostView } from '../../src/core/host-view.js';
+import { cpuNodeMap } from '../../src/core/nodes.js';
 import { distanceMatrix, distanceToMemory } from '../../src/core/quality.js';
 import { desiredShares, SHARES_MAX, SHARES_MIN } from '../../src/core/shares.js';
 import type { HostTopology } from '../../src/core/topology.js';
@@ -16,7 +17,7 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 import { newChurnState } from '../../src/plan/churn.js';
 import { plan } from '../../src/plan/planner.js';
 import { syntheticTopology } from '../../src/topology/synthetic.js';
-import { FakeBackend, hostSample, placeAll, vmSample } from '../helpers/fake-host.js';
+import { FakeBackend, hostSample, placeAll, viewOf, vmSample } from '../helpers/fake-host.js';
 
 const topo = syntheticTopology('2x8'); // node 0: CPUs 0-7, node 1: 8-15
 
@@ -34,28 +35,27 @@ describe('HostView: one answer per host fact', () => {
   });
 
   it('nodes a cpuset reaches: CPUs the host does not know reach none; an unreadable cpuset is null', () => {
-    const view = hostView(topo, { reservedCpus: '', cpuOvercommit: 1 });
+    const view = buildHostView(topo, { reservedCpus: '', cpuOvercommit: 1 });
     expect([...view.nodesOf('0-1,99')!]).to.deep.equal([0]);
     expect([...view.nodesOf('7-8')!].sort()).to.deep.equal([0, 1]);
     expect(view.nodesOf('x')).to.equal(null);
     expect(view.nodesOf(null)).to.equal(null);
   });
 
-  it('node capacity counts only online, unreserved CPUs (times overcommit); built once per sampled topology', () => {
-    const view = hostView(topo, { reservedCpus: '0-3', cpuOvercommit: 1.5 });
+  it('node capacity counts only online, unreserved CPUs (times overcommit)', () => {
+    const view = buildHostView(topo, { reservedCpus: '0-3', cpuOvercommit: 1.5 });
     expect(view.usableCpus(0)).to.equal(4);
     expect(view.capacity(0)).to.equal(6);
     expect(view.capacity(1)).to.equal(12);
-    expect(hostView(topo, { reservedCpus: '0-3', cpuOvercommit: 1.5 })).to.equal(view);
   });
 
   it('the node a vCPU is on follows the memory rule for hot-plug too: room is booked where the solver assumes the vCPU', () => {
     // Unpinned, last ran on CPU 1 (node 0), memory on node 1: pinning it to node 1 is no move.
     const vm = vmSample({ name: 'a', vcpuLastCpu: [1, 1], memoryByNode: { '1': 1024 }, numatune: { mode: 'restrictive', nodeset: '1' } });
     const sample = hostSample(topo, [vm]);
-    const { problem } = sampleToProblem(sample, new Map([['a', [0.5, 0.5]]]), DEFAULT_SETTINGS);
+    const { problem } = sampleToProblem(viewOf(sample, DEFAULT_SETTINGS), sample, new Map([['a', [0.5, 0.5]]]), DEFAULT_SETTINGS);
     expect(problem.vms[0].current!.vcpuNodes).to.deep.equal([1, 1]);
-    const rooms = nodeRoom(sample, new Map([['a', [0.5, 0.5]]]), '', 1);
+    const rooms = nodeRoom(viewOf(sample), sample, new Map([['a', [0.5, 0.5]]]));
     expect(rooms.map((r) => r.used)).to.deep.equal([0, 1]);
   });
 
@@ -95,8 +95,8 @@ describe('HostView: one answer per host fact', () => {
     const vm = vmSample({ name: 'a', vcpuPins: ['0-7', '0-7'], emulatorPin: '0-7', memoryByNode: { '1': 1024 }, numatune: { mode: 'restrictive', nodeset: '1' } });
     const sample = hostSample(t, [vm]);
     const settings = withSettings({});
-    const built = sampleToProblem(sample, new Map([['a', [0.5, 0.5]]]), settings);
-    const input = { sample, problem: built.problem, placement: placeAll(built.problem, () => 1), excluded: built.excluded, settings, churn: newChurnState(), holdRule: true };
+    const built = sampleToProblem(viewOf(sample, settings), sample, new Map([['a', [0.5, 0.5]]]), settings);
+    const input = { view: viewOf(sample, settings), sample, problem: built.problem, placement: placeAll(built.problem, () => 1), excluded: built.excluded, settings, churn: newChurnState(), holdRule: true };
     expect(() => plan(input)).to.throw(/no distance from node 0 to node 1/);
   });
 });

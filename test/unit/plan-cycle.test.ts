@@ -4,7 +4,7 @@ import { withSettings } from '../../src/daemon/settings.js';
 import { freshState } from '../../src/daemon/state.js';
 import { solveInProcess } from '../../solver/solve.js';
 import { syntheticTopology } from '../../src/topology/synthetic.js';
-import { hostSample, vmSample } from '../helpers/fake-host.js';
+import { hostSample, viewOf, vmSample } from '../helpers/fake-host.js';
 
 const topo = syntheticTopology('2x8'); // node 0: CPUs 0-7, node 1: 8-15
 
@@ -18,7 +18,7 @@ describe('planCycle when the solver finds no placement', () => {
     const loads = new Map([['hog', Array(8).fill(1)], ['a', [0.5, 0.5]], ['b', [0.5, 0.5]]]);
     const settings = withSettings({ mode: 'apply', reservedCpus: '0', exclude: { names: ['hog'] }, churn: { holdCycles: 1 } });
     const state = freshState();
-    const out = await planCycle({ sample, loads, lastLoads: loads, settings, churn: state.churn, hotplug: state.hotplug, solve: async (p) => solveInProcess(p), holdRule: true });
+    const out = await planCycle({ sample, view: viewOf(sample, settings), loads, lastLoads: loads, settings, churn: state.churn, hotplug: state.hotplug, solve: async (p) => solveInProcess(p), holdRule: true });
 
     expect(out.placement.status).to.equal('infeasible');
     expect(out.placement.reason).to.match(/node 0/);

@@ -5,7 +5,7 @@ import { sampleToProblem } from '../../src/daemon/sample-to-problem.js';
 import { withSettings, type Settings } from '../../src/daemon/settings.js';
 import type { VmSample } from '../../src/host/backend.js';
 import { syntheticTopology } from '../../src/topology/synthetic.js';
-import { hostSample, placeAll, vmSample } from '../helpers/fake-host.js';
+import { hostSample, placeAll, viewOf, vmSample } from '../helpers/fake-host.js';
 
 const topo = syntheticTopology('2x8'); // node 0: 0-7, node 1: 8-15, distances 10/20 (or seed-like)
 
@@ -34,9 +34,9 @@ function input(vms: VmSample[], target: Record<string, number>, opts: { settings
   const sample = hostSample(topo, vms);
   const settings = opts.settings ?? withSettings({});
   const loads = new Map(vms.map((v) => [v.name, Array.from({ length: v.vcpusCurrent }, () => opts.load ?? 0.5)]));
-  const { problem, excluded } = sampleToProblem(sample, loads, settings);
+  const { problem, excluded } = sampleToProblem(viewOf(sample, settings), sample, loads, settings);
   const placement = placeAll(problem, (n) => target[n] ?? 0);
-  return { sample, problem, placement, excluded, settings, churn: opts.churn ?? newChurnState(), holdRule: opts.holdRule ?? true };
+  return { view: viewOf(sample, settings), sample, problem, placement, excluded, settings, churn: opts.churn ?? newChurnState(), holdRule: opts.holdRule ?? true };
 }
 
 /** Run the planner `cycles` times on the same input, carrying the churn state; returns the last output. */

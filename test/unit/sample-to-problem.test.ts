@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { globMatch, newLoadTracker, sampleToProblem, trackLoads } from '../../src/daemon/sample-to-problem.js';
-import { cpuNodeMap, vcpuNodes as currentVcpuNodes, vmMemoryByNode as currentMemory } from '../../src/core/host-view.js';
+import { vcpuNodes as currentVcpuNodes, vmMemoryByNode as currentMemory } from '../../src/core/host-view.js';
+import { cpuNodeMap } from '../../src/core/nodes.js';
 import { desiredShares, shareWeight } from '../../src/core/shares.js';
-import { DEFAULT_SETTINGS, withSettings } from '../../src/daemon/settings.js';
+import { DEFAULT_SETTINGS, withSettings, type Settings } from '../../src/daemon/settings.js';
+import type { HostSample } from '../../src/core/sample.js';
 import { syntheticTopology } from '../../src/topology/synthetic.js';
-import { hostSample, vmSample } from '../helpers/fake-host.js';
+import { hostSample, viewOf, vmSample } from '../helpers/fake-host.js';
 
 const topo = syntheticTopology('2x8');
 const S = 1e9; // ns per second
@@ -108,6 +110,7 @@ describe('sample-to-problem', () => {
   });
 
   describe('sampleToProblem', () => {
+    const problemOf = (sample: HostSample, loads: ReadonlyMap<string, number[]>, settings: Settings) => sampleToProblem(viewOf(sample, settings), sample, loads, settings);
     const vms = [
       vmSample({ name: 'web', vcpusCurrent: 2, vcpuPins: ['0-7', '0-7'], numatune: { mode: 'restrictive', nodeset: '0' } }),
       vmSample({ name: 'db-1', vcpusCurrent: 1, vcpuPins: ['9'], numatune: { mode: 'strict', nodeset: '1' } }),
@@ -117,7 +120,7 @@ describe('sample-to-problem', () => {
     ];
     const loads = new Map([['web', [0.5, 0.25]], ['db-1', [1]]]);
     const s = withSettings({ exclude: { names: ['db-*'] }, reservedCpus: '0,8', cpuOvercommit: 1.5 });
-    const { problem, excluded } = sampleToProblem(hostSample(topo, vms), loads, s);
+    const { problem, excluded } = problemOf(hostSample(topo, vms), loads, s);
     it('places only running VMs, with their loads (idle when none yet)', () => {
       expect(problem.vms.map((v) => v.name)).to.deep.equal(['web', 'db-1', 'tagged', 'cells']);
       expect(problem.vms[0].load).to.deep.equal([0.5, 0.25]);
@@ -131,17 +134,17 @@ describe('sample-to-problem', () => {
     });
     it('leaves a VM with a running libvirt job alone (fixed, listed as busy with the job named)', () => {
       const withJob = [vmSample({ name: 'mig', vcpusCurrent: 1, vcpuPins: ['9'], job: 'Unbounded' }), vmSample({ name: 'calm', vcpusCurrent: 1, job: 'None' })];
-      const r = sampleToProblem(hostSample(topo, withJob), new Map(), withSettings({}));
+      const r = problemOf(hostSample(topo, withJob), new Map(), withSettings({}));
       expect([...r.excluded.keys()]).to.deep.equal([]);
       expect(r.problem.vms.find((v) => v.name === 'mig')).to.include({ fixed: true });
       expect(r.problem.vms.find((v) => v.name === 'calm')!.fixed).to.equal(undefined);
       expect(r.busy).to.have.length(1);
       expect(r.busy[0].vm).to.equal('mig');
       expect(r.busy[0].reason).to.match(/libvirt job \(Unbounded\) is running/);
-      expect(sampleToProblem(hostSample(topo, vms), loads, s).busy).to.deep.equal([]);
+      expect(problemOf(hostSample(topo, vms), loads, s).busy).to.deep.equal([]);
     });
     it('ignores metadata exclusion when exclude.metadata is false', () => {
-      const r = sampleToProblem(hostSample(topo, vms), loads, withSettings({ exclude: { metadata: false } }));
+      const r = problemOf(hostSample(topo, vms), loads, withSettings({ exclude: { metadata: false } }));
       expect([...r.excluded.keys()]).to.deep.equal([]);
     });
     it('carries guest cells (only online vCPUs), reserved CPUs and options', () => {
@@ -150,7 +153,7 @@ describe('sample-to-problem', () => {
       // The memory move cost is spread over the cooldown (6 cycles by default): paid once, earned that long.
       expect(problem.options).to.deep.include({ cpuOvercommit: 1.5, timeLimitMs: DEFAULT_SETTINGS.solver.timeLimitMs, vcpuMoveCost: 0.5 });
       expect(problem.options!.memoryMoveCostPerGiB).to.be.closeTo(0.05 / 6, 1e-12);
-      const once = sampleToProblem(hostSample(topo, vms), loads, withSettings({ churn: { cooldownCycles: 0 } })).problem;
+      const once = problemOf(hostSample(topo, vms), loads, withSettings({ churn: { cooldownCycles: 0 } })).problem;
       expect(once.options!.memoryMoveCostPerGiB).to.equal(0.05);
     });
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { HostActionError, HostLimitationError } from '../../src/host/errors.js';
-import { createSimulatedBackend, type SimulatedBackend } from '../../src/host/simulated/index.js';
+import { createSimulatedBackend, type SimulatedBackend } from '../../src/sim/index.js';
 
 const LIVE = { live: true, config: false };
 const TICK_NS = 10e9;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BUILTIN_SCENARIO_NAMES, createSimulatedBackend, loadScenario, parseScenario, ScenarioError } from '../../src/host/simulated/index.js';
+import { BUILTIN_SCENARIO_NAMES, createSimulatedBackend, loadScenario, parseScenario, ScenarioError } from '../../src/sim/index.js';
 
 /** A minimal valid scenario document to break one field at a time. */
 function doc(vm: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { fairnessLevels, waterLevel } from '../../src/host/simulated/contention.js';
-import { migrateMemory } from '../../src/host/simulated/memory.js';
-import type { LoadTrace } from '../../src/host/simulated/scenario.js';
-import { traceLevel } from '../../src/host/simulated/traces.js';
+import { fairnessLevels, waterLevel } from '../../src/sim/contention.js';
+import { migrateMemory } from '../../src/sim/memory.js';
+import type { LoadTrace } from '../../src/sim/scenario.js';
+import { traceLevel } from '../../src/sim/traces.js';
 
 const at = (t: LoadTrace, s: number, seed = 1) => traceLevel(t, s, seed, [42, 0]);
 

@@ -205,7 +205,7 @@ describe('VirshBackend (fake virsh replaying real outputs)', function () {
         ['schedinfo', '--domain', ODD, '--set', 'cpu_shares=2048', '--config'],
         ['setvcpus', '--domain', ODD, '--count', '2', '--live', '--config'],
       ]);
-      expect(b.stats()).to.deep.equal({ calls: 6, errors: 0 });
+      expect(b.stats()).to.deep.equal({ calls: 6, errors: 0, numaMapsErrors: 0 });
       expect(existsSync('numaplace-pwned')).to.equal(false);
     });
 
@@ -238,7 +238,7 @@ describe('VirshBackend (fake virsh replaying real outputs)', function () {
       expect(lim.message).to.match(/restrictive/).and.match(/limitation of this VM/);
       expect(await caught(b.pinVcpu('vm1', 0, '5', LIVE))).to.be.instanceOf(InvalidRequestError);
       expect(await caught(b.setVcpus('gone', 2, LIVE))).to.be.instanceOf(DomainGoneError);
-      expect(b.stats()).to.deep.equal({ calls: 3, errors: 3 });
+      expect(b.stats()).to.deep.equal({ calls: 3, errors: 3, numaMapsErrors: 0 });
     });
 
     it('reject bad values before running virsh', async () => {

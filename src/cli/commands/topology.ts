@@ -45,7 +45,7 @@ answers, otherwise sysfs at /sys.
  * file. The one place --simulate is resolved for this command.
  */
 export async function simulatedTopology(name: string): Promise<HostTopology> {
-  const { createSimulatedBackend, ScenarioError } = await import('../../host/simulated/index.js');
+  const { createSimulatedBackend, ScenarioError } = await import('../../sim/index.js');
   let backend;
   try {
     backend = createSimulatedBackend(name);

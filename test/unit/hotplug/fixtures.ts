@@ -1,19 +1,20 @@
-/** Small builders for hot-plug tests: a VmSample and a host sample on a synthetic topology. */
+/** Small builders for hot-plug tests: a VM preset and a host sample on a synthetic topology. */
 import type { HostSample, VmSample } from '../../../src/host/backend.js';
+import { vmSample } from '../../helpers/fake-host.js';
 import { syntheticTopology } from '../../../src/topology/synthetic.js';
 import type { HostTopology } from '../../../src/core/topology.js';
 import { DEFAULT_HOTPLUG_CONFIG, type HotplugConfig, type HotplugPlanConfig } from '../../../src/hotplug/config.js';
 
-/** A running 4-of-8 vCPU VM pinned on node 0 of the 2x8 host; guest NUMA with one cell. */
+/**
+ * The hot-plug tests' VM: the one VmSample builder (vmSample) with a running 4-of-8 vCPU VM pinned
+ * on node 0 of the 2x8 host, room to grow (maxMemory, slots, balloon statistics), guest NUMA with one cell.
+ */
 export function vm(over: Partial<VmSample> = {}): VmSample {
   const current = over.vcpusCurrent ?? 4;
   const max = over.vcpusMax ?? 8;
-  return {
+  return vmSample({
     name: 'web1',
     uuid: '00000000-0000-0000-0000-000000000001',
-    state: 'running',
-    running: true,
-    persistent: true,
     vcpusCurrent: current,
     vcpusMax: max,
     vcpuTimeNs: Array.from({ length: max }, (_, i) => (i < current ? 1e9 : null)),
@@ -26,28 +27,19 @@ export function vm(over: Partial<VmSample> = {}): VmSample {
     vcpuLastCpu: Array.from({ length: max }, (_, i) => (i < current ? 1 : null)),
     emulatorPin: '0-7',
     numatune: { mode: 'restrictive', nodeset: '0' },
-    memnodes: [],
-    cpuShares: 1024,
     guestCells: [{ id: 0, cpus: Array.from({ length: max }, (_, i) => i), memoryMiB: 4096 }],
     machine: 'pc-q35-7.2',
-    arch: 'x86_64',
-    coresPerSocket: 1,
-    metadata: {},
-    hasVhostUser: false,
     ...over,
-  };
+  });
 }
 
 export function host(vms: VmSample[], topology: HostTopology = syntheticTopology('2x8')): HostSample {
   return { atMs: 0, topology, vms };
 }
 
-export function config(over: { vcpu?: Partial<HotplugConfig['vcpu']>; memory?: Partial<HotplugConfig['memory']> } = {}, rest: Partial<Omit<HotplugPlanConfig, 'hotplug'>> = {}): HotplugPlanConfig {
+export function config(over: { vcpu?: Partial<HotplugConfig['vcpu']>; memory?: Partial<HotplugConfig['memory']> } = {}): HotplugPlanConfig {
   return {
     hotplug: { vcpu: { ...DEFAULT_HOTPLUG_CONFIG.vcpu, ...over.vcpu }, memory: { ...DEFAULT_HOTPLUG_CONFIG.memory, ...over.memory } },
-    cpuOvercommit: 1,
-    reservedCpus: '',
-    ...rest,
   };
 }
 

@@ -5,6 +5,7 @@ import { cellHostNodes, decideMemoryGrowth, memoryShortRatio, memoryUnitMiB, typ
 import type { VmSample } from '../../../src/host/backend.js';
 import { syntheticTopology } from '../../../src/topology/synthetic.js';
 import { vm } from './fixtures.js';
+import { viewOf } from '../../helpers/fake-host.js';
 
 const CFG = DEFAULT_HOTPLUG_CONFIG.memory;
 const TOPO = syntheticTopology('2x8');
@@ -29,7 +30,7 @@ function twoCell(over: Partial<VmSample> = {}): VmSample {
 }
 
 function decide(v: VmSample, rooms = ROOMY, cfg = CFG, req: MemoryRequest = {}): MemoryDecision {
-  return decideMemoryGrowth(v, TOPO, rooms, cfg, req);
+  return decideMemoryGrowth(v, viewOf({ topology: TOPO }), rooms, cfg, req);
 }
 
 function refused(d: MemoryDecision): { code: string; message: string } {
@@ -51,7 +52,7 @@ describe('hotplug: memory growth decision', () => {
 
   it('a cell without memnode sits where its vCPUs run', () => {
     const v = twoCell({ memnodes: [], vcpuPins: [...Array(4).fill('0-7'), ...Array(4).fill('8-15')], vcpusCurrent: 8 });
-    expect([...cellHostNodes(v, TOPO)]).to.deep.equal([
+    expect([...cellHostNodes(v, viewOf({ topology: TOPO }))]).to.deep.equal([
       [0, 0],
       [1, 1],
     ]);

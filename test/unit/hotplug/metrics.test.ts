@@ -7,7 +7,7 @@ import { emptyHotplugState } from '../../../src/hotplug/state.js';
 import { sampleToProblem } from '../../../src/daemon/sample-to-problem.js';
 import { withSettings } from '../../../src/daemon/settings.js';
 import { syntheticTopology } from '../../../src/topology/synthetic.js';
-import { hostSample, vmSample } from '../../helpers/fake-host.js';
+import { hostSample, viewOf, vmSample } from '../../helpers/fake-host.js';
 import { config } from './fixtures.js';
 
 describe('hotplug: cycle metrics', () => {
@@ -15,13 +15,13 @@ describe('hotplug: cycle metrics', () => {
     const full = vmSample({ name: 'full', vcpusCurrent: 2, vcpusMax: 2, vcpuTimeNs: [1, 1], vcpuPins: ['0-7', '0-7'], guestVcpusOnline: [0, 1] });
     const sample = hostSample(syntheticTopology('2x8'), [full]);
     const loads = new Map([['full', [1, 1]]]);
-    const build = sampleToProblem(sample, loads, withSettings({}));
+    const build = sampleToProblem(viewOf(sample, withSettings({})), sample, loads, withSettings({}));
     const cfg = config({ vcpu: { windowCycles: 1 } });
     const registry = new Registry();
     const m = createMetrics(registry);
     let state = emptyHotplugState();
     for (let c = 0; c < 3; c++) {
-      const stage = hotplugStage({ sample, lastLoads: loads, state, config: cfg, excluded: build.excluded, problem: build.problem });
+      const stage = hotplugStage({ view: viewOf(sample), sample, lastLoads: loads, state, config: cfg, excluded: build.excluded, problem: build.problem });
       state = stage.state;
       const f = recordHotplugCycle(m, { applied: [{ vm: 'other', kind: 'setVcpus', count: 4 }], hotplug: stage });
       expect(f.guestVcpusOnline.get('full')).to.equal(2);

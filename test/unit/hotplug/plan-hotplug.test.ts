@@ -5,6 +5,7 @@ import { emptyHotplugState, parseHotplugState, HotplugStateError, type HotplugSt
 import type { HostSample, VmSample } from '../../../src/host/backend.js';
 import type { HotplugPlanConfig } from '../../../src/hotplug/config.js';
 import { config, host, loadsOf, vm } from './fixtures.js';
+import { viewOf } from '../../helpers/fake-host.js';
 
 /** Run `cycles` cycles of the same sample and loads (with the state carried over through a JSON round trip). */
 function cycles(sample: (cycle: number) => HostSample, load: (cycle: number, v: VmSample) => number, n: number, cfg: HotplugPlanConfig) {
@@ -12,7 +13,7 @@ function cycles(sample: (cycle: number) => HostSample, load: (cycle: number, v: 
   const plans: HotplugPlan[] = [];
   for (let c = 0; c < n; c++) {
     const s = sample(c);
-    const p = planHotplug(s, loadsOf(s.vms, (v) => load(c, v)), state, cfg);
+    const p = planHotplug(viewOf(s), s, loadsOf(s.vms, (v) => load(c, v)), state, cfg);
     plans.push(p);
     state = parseHotplugState(JSON.parse(JSON.stringify(p.state)));
   }
@@ -47,7 +48,7 @@ describe('hotplug: planHotplug (one cycle of policy)', () => {
     const loads = loadsOf(s.vms, (_, i) => (i === 3 ? 0.1 : 1));
     let state = emptyHotplugState();
     for (let c = 0; c < 10; c++) {
-      const p = planHotplug(s, loads, state, fast);
+      const p = planHotplug(viewOf(s), s, loads, state, fast);
       expect(p.steps).to.deep.equal([]);
       state = p.state;
     }
@@ -62,7 +63,7 @@ describe('hotplug: planHotplug (one cycle of policy)', () => {
     for (let c = 0; c < 40; c++) {
       const s = sample();
       const load = c === 20 ? 0.3 : 1; // one dip at cycle 20
-      const p = planHotplug(s, loadsOf(s.vms, load), state, fast);
+      const p = planHotplug(viewOf(s), s, loadsOf(s.vms, load), state, fast);
       state = p.state;
       for (const st of p.steps) if (st.kind === 'setVcpus') ((vcpus = st.count), grownAt.push(c));
     }
@@ -79,7 +80,7 @@ describe('hotplug: planHotplug (one cycle of policy)', () => {
     for (let c = 0; c < 6; c++) {
       if (c === 5) max = 8; // redefined with room: forgotten, decided again -> growth
       const s = sample();
-      const p = planHotplug(s, loadsOf(s.vms, 1), state, fast);
+      const p = planHotplug(viewOf(s), s, loadsOf(s.vms, 1), state, fast);
       state = p.state;
       seen.push(p.refusals.map((r) => ({ code: r.code, repeated: r.repeated })));
       if (c === 5) expect(p.steps).to.deep.equal([{ vm: 'full', kind: 'setVcpus', count: 5 }]);
@@ -123,7 +124,7 @@ describe('hotplug: planHotplug (one cycle of policy)', () => {
     for (let c = 0; c < 5; c++) {
       running = c !== 1;
       const s = sample();
-      const p = planHotplug(s, loadsOf(s.vms, 1), state, fast);
+      const p = planHotplug(viewOf(s), s, loadsOf(s.vms, 1), state, fast);
       state = p.state;
       steps.push(...p.steps);
     }
@@ -134,10 +135,10 @@ describe('hotplug: planHotplug (one cycle of policy)', () => {
   it('a new VM under an old name (different uuid) starts afresh', () => {
     const s1 = host([vm({ name: 'x', uuid: 'u1', guestCells: [] })]);
     let state = emptyHotplugState();
-    for (let c = 0; c < 2; c++) state = planHotplug(s1, loadsOf(s1.vms, 1), state, fast).state;
+    for (let c = 0; c < 2; c++) state = planHotplug(viewOf(s1), s1, loadsOf(s1.vms, 1), state, fast).state;
     expect(state.vms.x.vcpu.count).to.equal(2);
     const s2 = host([vm({ name: 'x', uuid: 'u2', guestCells: [] })]);
-    const p = planHotplug(s2, loadsOf(s2.vms, 1), state, fast);
+    const p = planHotplug(viewOf(s2), s2, loadsOf(s2.vms, 1), state, fast);
     expect(p.steps).to.deep.equal([]);
     expect(p.state.vms.x.vcpu.count).to.equal(1);
   });
@@ -146,7 +147,7 @@ describe('hotplug: planHotplug (one cycle of policy)', () => {
     const s = host([vm({ name: 'x', guestCells: [] })]);
     const state = parseHotplugState({ version: 1, vms: { gone: { uuid: 'g', vcpu: { count: 1, armed: true, cooldown: 0 }, memory: { count: 0, armed: true, cooldown: 0 }, refused: {}, pluggedVcpus: [], attachedMiB: 0 } } });
     const before = JSON.stringify(state);
-    const p = planHotplug(s, loadsOf(s.vms, 1), state, fast);
+    const p = planHotplug(viewOf(s), s, loadsOf(s.vms, 1), state, fast);
     expect(Object.keys(p.state.vms)).to.deep.equal(['x']);
     expect(JSON.stringify(state)).to.equal(before);
   });
@@ -155,7 +156,7 @@ describe('hotplug: planHotplug (one cycle of policy)', () => {
     const s = host([vm({ name: 'x', guestCells: [] })]);
     let state = emptyHotplugState();
     for (let c = 0; c < 5; c++) {
-      const p = planHotplug(s, loadsOf(s.vms, 1), state, fast, new Map([['x', 'excluded by exclude.names pattern "x"']]));
+      const p = planHotplug(viewOf(s), s, loadsOf(s.vms, 1), state, fast, new Map([['x', 'excluded by exclude.names pattern "x"']]));
       expect(p.steps).to.deep.equal([]);
       state = p.state;
     }
@@ -165,7 +166,7 @@ describe('hotplug: planHotplug (one cycle of policy)', () => {
   it('disabled detectors do nothing', () => {
     const cfg = config({ vcpu: { enabled: false, windowCycles: 1 }, memory: { enabled: false, windowCycles: 1 } });
     const s = host([vm({ guestCells: [], balloon: { availableKiB: 1000, usableKiB: 1 } })]);
-    expect(planHotplug(s, loadsOf(s.vms, 1), emptyHotplugState(), cfg).steps).to.deep.equal([]);
+    expect(planHotplug(viewOf(s), s, loadsOf(s.vms, 1), emptyHotplugState(), cfg).steps).to.deep.equal([]);
   });
 
   describe('memory', () => {

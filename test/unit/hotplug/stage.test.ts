@@ -6,7 +6,7 @@ import { withSettings } from '../../../src/daemon/settings.js';
 import { newChurnState } from '../../../src/plan/churn.js';
 import { plan } from '../../../src/plan/planner.js';
 import { syntheticTopology } from '../../../src/topology/synthetic.js';
-import { hostSample, placeAll, vmSample } from '../../helpers/fake-host.js';
+import { hostSample, placeAll, viewOf, vmSample } from '../../helpers/fake-host.js';
 import { config } from './fixtures.js';
 
 const topo = syntheticTopology('2x8');
@@ -27,14 +27,14 @@ describe('hotplug: the daemon-cycle stage (planHotplug -> grown problem -> plann
     const sample = hostSample(topo, [vm]);
     const settings = withSettings({ churn: { holdCycles: 5 } });
     const smoothed = new Map([['busy', [1, 1]]]);
-    const build = sampleToProblem(sample, smoothed, settings);
+    const build = sampleToProblem(viewOf(sample, settings), sample, smoothed, settings);
     const cfg = config({ vcpu: { windowCycles: 2 } });
     let state: HotplugState = emptyHotplugState();
-    let stage = hotplugStage({ sample, lastLoads: smoothed, state, config: cfg, excluded: build.excluded, problem: build.problem });
+    let stage = hotplugStage({ view: viewOf(sample), sample, lastLoads: smoothed, state, config: cfg, excluded: build.excluded, problem: build.problem });
     expect(stage.steps).to.deep.equal([]);
     expect(stage.problem).to.equal(build.problem);
     state = stage.state;
-    stage = hotplugStage({ sample, lastLoads: smoothed, state, config: cfg, excluded: build.excluded, problem: build.problem });
+    stage = hotplugStage({ view: viewOf(sample), sample, lastLoads: smoothed, state, config: cfg, excluded: build.excluded, problem: build.problem });
     expect(stage.steps).to.deep.equal([{ vm: 'busy', kind: 'setVcpus', count: 3 }]);
     expect(stage.problem.vms[0]).to.deep.include({ vcpus: 3, load: [1, 1, 1] });
     expect(stage.fresh).to.deep.equal(new Map([['busy', [2]]]));
@@ -43,6 +43,7 @@ describe('hotplug: the daemon-cycle stage (planHotplug -> grown problem -> plann
 
     // The solver (here: everything on node 1) places the grown VM; the planner pins the fresh vCPU now.
     const out = plan({
+      view: viewOf(sample, settings),
       sample,
       problem: stage.problem,
       placement: placeAll(stage.problem, () => 1),
@@ -62,12 +63,12 @@ describe('hotplug: the daemon-cycle stage (planHotplug -> grown problem -> plann
     const vm = vmSample({ name: 'full', vcpusCurrent: 2, vcpusMax: 2, vcpuTimeNs: [1, 1], vcpuPins: ['0-7', '0-7'] });
     const sample = hostSample(topo, [vm]);
     const loads = new Map([['full', [1, 1]]]);
-    const build = sampleToProblem(sample, loads, withSettings({}));
+    const build = sampleToProblem(viewOf(sample, withSettings({})), sample, loads, withSettings({}));
     const cfg = config({ vcpu: { windowCycles: 1 } });
-    const first = hotplugStage({ sample, lastLoads: loads, state: emptyHotplugState(), config: cfg, excluded: build.excluded, problem: build.problem });
+    const first = hotplugStage({ view: viewOf(sample), sample, lastLoads: loads, state: emptyHotplugState(), config: cfg, excluded: build.excluded, problem: build.problem });
     expect(first.log.map((l) => [l.level, l.fields.code])).to.deep.equal([['warn', 'at-maximum']]);
     expect(first.refused[0].reason).to.match(/^vcpu hot-plug refused \(at-maximum\)/);
-    const second = hotplugStage({ sample, lastLoads: loads, state: first.state, config: cfg, excluded: build.excluded, problem: build.problem });
+    const second = hotplugStage({ view: viewOf(sample), sample, lastLoads: loads, state: first.state, config: cfg, excluded: build.excluded, problem: build.problem });
     expect(second.log).to.deep.equal([]);
     expect(second.refused).to.have.length(1);
   });

@@ -4,6 +4,7 @@ import { decideVcpuGrowth, type VcpuDecision } from '../../../src/hotplug/vcpu-d
 import { nodeRoom, type NodeRoom } from '../../../src/hotplug/host-room.js';
 import type { VmSample } from '../../../src/host/backend.js';
 import { host, loadsOf, vm } from './fixtures.js';
+import { viewOf } from '../../helpers/fake-host.js';
 
 const CFG = DEFAULT_HOTPLUG_CONFIG.vcpu;
 /** Plenty of room on both nodes of a 2x8 host. */
@@ -160,7 +161,7 @@ describe('hotplug: vCPU growth decision', () => {
     it('nodeRoom counts loads on the node the vCPUs are pinned to, minus reserved CPUs, times overcommit', () => {
       const a = vm({ name: 'a', vcpuPins: Array(8).fill('0-7') });
       const b = vm({ name: 'b', uuid: 'b', vcpuPins: Array(8).fill('8-15'), vcpusCurrent: 2 });
-      const rooms = nodeRoom(host([a, b]), loadsOf([a, b], 0.5), '0-1', 2);
+      const rooms = nodeRoom(viewOf(host([a, b]), { reservedCpus: '0-1', cpuOvercommit: 2 }), host([a, b]), loadsOf([a, b], 0.5));
       expect(rooms.map((r) => [r.node, r.capacity, r.used])).to.deep.equal([
         [0, 12, 2],
         [1, 16, 1],
@@ -168,7 +169,7 @@ describe('hotplug: vCPU growth decision', () => {
     });
     it('nodeRoom spreads vCPUs of unknown node over the host by capacity', () => {
       const a = vm({ vcpuPins: Array(8).fill(null), vcpuLastCpu: Array(8).fill(null) });
-      const rooms = nodeRoom(host([a]), loadsOf([a], 1), '', 1);
+      const rooms = nodeRoom(viewOf(host([a])), host([a]), loadsOf([a], 1));
       expect(rooms.map((r) => r.used)).to.deep.equal([2, 2]);
     });
   });

@@ -56,7 +56,7 @@ function daemonOn(names: string[], over: Parameters<typeof withSettings>[0] = {}
 
 const NOVA_METADATA = `<nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1"><nova:name>web-1</nova:name><nova:flavor name="m1.tiny"><nova:vcpus>1</nova:vcpus></nova:flavor></nova:instance>`;
 
-describe('issue 12 on real QEMU (own VMs, virsh backend)', function () {
+describe('exclusions, foreign VMs, persistConfig and guest cells on real QEMU (own VMs, virsh backend; issue 12)', function () {
   this.timeout(240_000);
   let dir = '';
   const made = new Set<string>();

@@ -3,7 +3,7 @@
  * Generated in code because twenty hand-written VMs say less than the pattern that makes them.
  * `steady-4x16` is what `npm start` runs: every VM starts with its vCPUs away from its memory.
  */
-import { SYNTHETIC_TOPOLOGY_NAMES, syntheticTopology } from '../../topology/synthetic.js';
+import { SYNTHETIC_TOPOLOGY_NAMES, syntheticTopology } from '../topology/synthetic.js';
 import { unitHash } from './rng.js';
 
 type Json = Record<string, unknown>;

@@ -14,7 +14,7 @@ const base = readFileSync('test/fixtures/virsh/debian12-libvirt9-tcg-dumpxml-bus
 const withMetadata = (md: string) => base.replace(/<\/uuid>/, `</uuid>\n  <metadata>${md}</metadata>`);
 const withTune = (t: string) => base.replace(/<\/uuid>/, `</uuid>\n  ${t}`).replace(/<cputune>[\s\S]*?<\/cputune>/, (m) => m);
 
-describe('issue 12 item 2: foreign managers', () => {
+describe('VMs another tool manages are recognised and left alone (issue 12 item 2)', () => {
   const cases: [string, string, string][] = [
     ['OpenStack Nova', '<nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.0"><nova:name>a</nova:name></nova:instance>', 'http://openstack.org/xmlns/libvirt/nova/1.0'],
     ['OpenStack Nova', '<nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1"><nova:name>a</nova:name></nova:instance>', 'http://openstack.org/xmlns/libvirt/nova/1.1'],

@@ -1,6 +1,6 @@
 /** Resolving `--simulate NAME`: built-in names first, then scenario files (JSON). */
 import { existsSync, readFileSync } from 'node:fs';
-import { SYNTHETIC_TOPOLOGY_NAMES } from '../../topology/synthetic.js';
+import { SYNTHETIC_TOPOLOGY_NAMES } from '../topology/synthetic.js';
 import { BUILTIN_SCENARIO_NAMES, builtinScenario } from './builtins.js';
 import type { Scenario } from './scenario.js';
 import { parseScenario, ScenarioError } from './validate.js';

@@ -10,14 +10,14 @@ import { plan, type PlanInput } from '../../src/plan/planner.js';
 import { newChurnState } from '../../src/plan/churn.js';
 import { sampleToProblem } from '../../src/daemon/sample-to-problem.js';
 import { withSettings } from '../../src/daemon/settings.js';
-import { executePlan, flagsFor, inverseStep } from '../../src/apply/executor.js';
+import { executePlan, flagsFor, undoFor } from '../../src/apply/executor.js';
 import { stepProblem } from '../../src/apply/journal-validate.js';
 import { withMemnode, MemnodeEditError } from '../../src/host/memnode-xml.js';
 import { parseDomainXml } from '../../src/host/parse-domain-xml.js';
 import type { PersistentDefinition, VmSample } from '../../src/core/sample.js';
 import type { Step } from '../../src/core/steps.js';
 import { syntheticTopology } from '../../src/topology/synthetic.js';
-import { FakeBackend, hostSample, placeAll, vmSample } from '../helpers/fake-host.js';
+import { FakeBackend, hostSample, placeAll, viewOf, vmSample } from '../helpers/fake-host.js';
 
 const topo = syntheticTopology('2x8');
 const FIXTURE = 'test/fixtures/virsh/debian12-libvirt9-tcg-dumpxml-numa-inactive.xml';
@@ -40,7 +40,7 @@ function cellsVm(over: Partial<VmSample> = {}): VmSample {
 function input(vm: VmSample, persistConfig: boolean): PlanInput {
   const sample = hostSample(topo, [vm]);
   const settings = withSettings({ persistConfig });
-  const { problem, excluded } = sampleToProblem(sample, new Map([[vm.name, [0.5, 0.5]]]), settings);
+  const { problem, excluded } = sampleToProblem(viewOf(sample, settings), sample, new Map([[vm.name, [0.5, 0.5]]]), settings);
   expect(problem.vms[0].cells?.map((c) => c.vcpus)).to.deep.equal([[0], [1]]);
   const base = placeAll(problem, () => 0).vms[0];
   const placement = {
@@ -53,10 +53,10 @@ function input(vm: VmSample, persistConfig: boolean): PlanInput {
       cells: [{ id: 0, node: 0 }, { id: 1, node: 1 }],
     }],
   };
-  return { sample, problem, placement, excluded, settings, churn: newChurnState(), holdRule: false };
+  return { view: viewOf(sample, settings), sample, problem, placement, excluded, settings, churn: newChurnState(), holdRule: false };
 }
 
-describe('issue 12 item 3: guest cells, memnode per cell', () => {
+describe('guest cells placed cell by cell, a memnode per cell in the definition (issue 12 item 3)', () => {
   it('persistConfig: each cell whose definition lacks its node gets a setMemnode (config only); none once written', () => {
     const out = plan(input(cellsVm(), true));
     expect(out.steps).to.deep.equal([
@@ -81,8 +81,8 @@ describe('issue 12 item 3: guest cells, memnode per cell', () => {
     const vm = cellsVm({ definition: def([{ cellid: 1, mode: 'restrictive', nodeset: '0' }]) });
     expect(flagsFor(step, vm, true)).to.deep.equal({ live: false, config: true });
     const sample = hostSample(topo, [vm]);
-    expect(inverseStep(step, vm, sample, { live: false, config: true })).to.deep.equal({ ...step, nodeset: '0' });
-    expect(inverseStep({ ...step, cellid: 0 }, vm, sample, { live: false, config: true })).to.be.a('string').and.match(/no memnode for cell 0/);
+    expect(undoFor(step, vm, sample, { live: false, config: true })).to.deep.equal({ ...step, nodeset: '0' });
+    expect(undoFor({ ...step, cellid: 0 }, vm, sample, { live: false, config: true })).to.be.a('string').and.match(/no memnode for cell 0/);
     const backend = new FakeBackend(topo, [vm]);
     const r = await executePlan(backend, [step], await backend.sample(), { persistConfig: true });
     expect(r.applied).to.deep.equal([step]);

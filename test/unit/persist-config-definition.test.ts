@@ -31,7 +31,7 @@ async function cycles(backend: FakeBackend, n: number) {
   return d;
 }
 
-describe('issue 12 item 4: persistConfig compares with the persistent definition', () => {
+describe('persistConfig compares with the persistent definition (issue 12 item 4)', () => {
   it('live already as planned, definition without it: written to the definition alone (was: never written)', async () => {
     const backend = host(emptyDef(), '8-15');
     await cycles(backend, 2);

@@ -3,8 +3,8 @@
  * tick (scenario.tickSeconds), then reports: the busy time in that sample is what ran during the
  * tick, and actions taken between two samples shape the next tick. No timers, no processes.
  */
-import type { HostTopology } from '../../core/topology.js';
-import type { ApplyFlags, DimmSpec, HostBackend, HostSample } from '../backend.js';
+import type { HostTopology } from '../core/topology.js';
+import type { ApplyFlags, DimmSpec, HostBackend, HostSample } from '../host/backend.js';
 import * as act from './actions.js';
 import { SimulatedHost } from './host.js';
 import { hostMetrics, type HostMetrics } from './metrics.js';

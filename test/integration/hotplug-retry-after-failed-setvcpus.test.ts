@@ -6,10 +6,11 @@
  * count only the vCPUs really plugged.
  */
 import { expect } from 'chai';
-import { Daemon, type CycleReport } from '../../src/daemon/loop.js';
+import { Daemon } from '../../src/daemon/loop.js';
+import type { CycleReport } from '../../src/daemon/cycle.js';
 import { memoryLogger } from '../../src/daemon/log.js';
 import { withSettings } from '../../src/daemon/settings.js';
-import { createSimulatedBackend } from '../../src/host/simulated/index.js';
+import { createSimulatedBackend } from '../../src/sim/index.js';
 import { solveInProcess } from '../../solver/solve.js';
 import type { Problem } from '../../solver/types.js';
 import { counters, issue12Case, registerReport } from '../reliability/counters.js';
@@ -18,7 +19,7 @@ registerReport();
 
 const solveForLoop = async (p: Problem) => solveInProcess(p, { greedyOnly: true, timeLimitMs: 200 });
 
-describe('issue 12 item 5: a failed setVcpus does not stop a saturated VM from growing (ramp-saturate-2x8)', function () {
+describe('a failed setVcpus does not stop a saturated VM from growing (ramp-saturate-2x8; issue 12 item 5)', function () {
   this.timeout(120_000);
 
   it('setVcpus throws twice; within 200 cycles the grower is grown, and the state counts what was plugged', async () => {

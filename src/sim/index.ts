@@ -1,4 +1,9 @@
-/** The simulated host: `createSimulatedBackend(nameOrPath)` is what `--simulate NAME` resolves to. */
+/**
+ * The simulated hypervisor: `createSimulatedBackend(nameOrPath)` is what `--simulate NAME` resolves
+ * to. It implements the host interface (src/host/backend.ts) in memory; it sits beside src/host, and
+ * only the CLI opens it (lazily, so a daemon on libvirt never loads it). It ships in the package:
+ * `--simulate` is part of the CLI contract and `npm start` runs it.
+ */
 import { SimulatedBackend } from './backend.js';
 import { loadScenario } from './load.js';
 import type { Scenario } from './scenario.js';

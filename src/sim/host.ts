@@ -3,11 +3,11 @@
  * Synchronous and timer-free so benchmarks can step thousands of cycles; SimulatedBackend wraps
  * it in the HostBackend interface. Semantics are documented in docs/scenarios.md.
  */
-import { formatCpuSet, parseCpuSet } from '../../core/cpuset.js';
-import { syntheticTopology } from '../../topology/synthetic.js';
-import type { CpuInfo, HostTopology } from '../../core/topology.js';
-import { validateTopology } from '../../core/topology-validate.js';
-import type { HostSample, VmSample } from '../backend.js';
+import { formatCpuSet, parseCpuSet } from '../core/cpuset.js';
+import { syntheticTopology } from '../topology/synthetic.js';
+import type { CpuInfo, HostTopology } from '../core/topology.js';
+import { validateTopology } from '../core/topology-validate.js';
+import type { HostSample, VmSample } from '../host/backend.js';
 import { fairnessLevels, type Runnable } from './contention.js';
 import { migrateMemory } from './memory.js';
 import { unitHash } from './rng.js';

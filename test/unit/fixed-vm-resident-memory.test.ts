@@ -22,7 +22,7 @@ const input = {
 };
 const problem = validateProblem(input);
 
-describe('issue 12 item 1: a fixed VM counts with the memory it holds', () => {
+describe('a fixed VM counts with the memory it holds, not its configured size (issue 12 item 1)', () => {
   it('numaplace solve: one node, two CPUs, one fixed VM at load 0.65 -> a placement, the fixed VM as it is', () => {
     const r = spawnSync(process.execPath, ['bin/numaplace.js', 'solve', '--input', '-', '--json'], { input: JSON.stringify(input), encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);

@@ -3,11 +3,11 @@
  * texts (captured on this project's machines, see shared/notes/libvirt-on-these-machines.md):
  * HostActionError for a bad value or a busy VM, HostLimitationError for what cannot be done live.
  */
-import { nodesetChangesLive } from '../../core/live-rules.js';
-import { SHARES_MAX, SHARES_MIN } from '../../core/shares.js';
-import { CpuSetError, parseCpuSet } from '../../core/cpuset.js';
-import type { ApplyFlags, DimmSpec } from '../backend.js';
-import { HostActionError, HostLimitationError } from '../errors.js';
+import { nodesetChangesLive } from '../core/live-rules.js';
+import { SHARES_MAX, SHARES_MIN } from '../core/shares.js';
+import { CpuSetError, parseCpuSet } from '../core/cpuset.js';
+import type { ApplyFlags, DimmSpec } from '../host/backend.js';
+import { HostActionError, HostLimitationError } from '../host/errors.js';
 import type { SimulatedHost } from './host.js';
 import type { SimVm } from './vm-state.js';
 

@@ -14,7 +14,7 @@ import { issue12Case, registerReport } from '../reliability/counters.js';
 
 registerReport();
 
-describe('issue 12 (plus): no memory move on a one-node host', () => {
+describe('no memory move on a one-node host (issue 12)', () => {
   it('a VM without <numatune> on one node: no setNodeset, no refusal, no log line, in apply and advisory mode', async () => {
     const two = syntheticTopology('2x8');
     const topo = { ...two, nodes: [{ ...two.nodes[0], distances: { 0: 10 } }], cpus: two.cpus.filter((c) => c.node === 0) };

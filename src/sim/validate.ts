@@ -2,8 +2,8 @@
  * Scenario JSON -> Scenario, with defaults filled in. Every error names the field by its path
  * (e.g. `vms[2].load.level`) and says what was expected, so a hand-written file is easy to fix.
  */
-import { SHARES_MAX, SHARES_MIN } from '../../core/shares.js';
-import { CpuSetError, parseCpuSet } from '../../core/cpuset.js';
+import { SHARES_MAX, SHARES_MIN } from '../core/shares.js';
+import { CpuSetError, parseCpuSet } from '../core/cpuset.js';
 import {
   NUMA_MODES, TRACE_KINDS,
   type InlineTopology, type LoadTrace, type NumaMode, type Scenario, type ScenarioGuestCell,

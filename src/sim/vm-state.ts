@@ -1,6 +1,6 @@
 /** The simulated host's live state of one VM, built from its scenario entry. */
-import { parseCpuSet } from '../../core/cpuset.js';
-import type { HostTopology } from '../../core/topology.js';
+import { parseCpuSet } from '../core/cpuset.js';
+import type { HostTopology } from '../core/topology.js';
 import { derivedUuid, hashString } from './rng.js';
 import type { NumaMode, ScenarioGuestCell, ScenarioVm } from './scenario.js';
 

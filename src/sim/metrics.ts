@@ -3,7 +3,7 @@
  * traffic is local, the contract's quality measure over the load actually run, and what the
  * daemon's actions cost so far (vCPU moves, MiB migrated). No output, just data.
  */
-import { allLocalCost, qualityCost, type PlacedVm } from '../../core/quality.js';
+import { allLocalCost, qualityCost, type PlacedVm } from '../core/quality.js';
 import type { SimulatedHost } from './host.js';
 
 export interface NodeMetrics {
