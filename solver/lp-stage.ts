@@ -87,6 +87,14 @@ function pricedValue(c: Column, lam: number[]): number {
   return c.cost + c.use.reduce((s, [r, a]) => s + lam[r] * a, 0);
 }
 
+/**
+ * Whether a model-level gap (movable VMs only) is within `tol` of the whole objective, which adds
+ * the fixed VMs' constant cost (the placement's gap is taken relative to it: pipeline.ts).
+ */
+export function gapClosed(m: Model, upper: number, lower: number, tol: number): boolean {
+  return upper - lower <= Math.max(tol * Math.abs(upper + m.fixedCost), 1e-9);
+}
+
 /** Lagrangian lower bound: sum_i min_k (c_k + lam.a_k) - lam.cap. */
 export function lagrangeBound(m: Model, lam: number[]): { bound: number; mins: number[] } {
   const mins = m.items.map((it, i) => price(m, it, i, lam).min);
@@ -150,7 +158,7 @@ export function improveWithLp(m: Model, start: Column[] | undefined, dl: Deadlin
   noteBound(lagrangeBound(m, lam).bound, lam);
   const proven = () => {
     const ub = cb.incumbentCost();
-    return ub !== undefined && ub - bestBound <= Math.max(tol * Math.abs(ub), 1e-9);
+    return ub !== undefined && gapClosed(m, ub, bestBound, tol);
   };
   if (proven()) return;
 
@@ -207,7 +215,7 @@ function exactOverDoubt(m: Model, lam: number[], lower: number, dl: Deadline, cb
   let upper = cb.incumbentCost();
   if (upper === undefined) return;
   const gap0 = upper - lower;
-  if (gap0 <= Math.max(tol * Math.abs(upper), 1e-9)) return;
+  if (gapClosed(m, upper, lower, tol)) return;
   // Every column within the gap, per item, sorted by reduced cost (pricing at lam).
   if (m.items.length * m.N * m.N > 120_000) return; // too many to list; the Lagrangian bound stands
   const cands = m.items.map((it, i) => {
@@ -238,7 +246,7 @@ function exactOverDoubt(m: Model, lam: number[], lower: number, dl: Deadline, cb
     const inc = cb.incumbent();
     if (!inc) return;
     const gap = upper - lower;
-    if (gap <= Math.max(tol * Math.abs(upper), 1e-9)) return;
+    if (gapClosed(m, upper, lower, tol)) return;
     let g: number | undefined;
     if (fitsLimits(gap)) g = gap;
     else {

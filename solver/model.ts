@@ -90,6 +90,11 @@ export interface Model {
   items: Item[];
   /** Indexes in problem.vms of fixed VMs. */
   fixed: number[];
+  /**
+   * Objective of the fixed VMs where they are (quality; they never move): one constant that every
+   * objective counts, so every bound must count it too (the columns cover only the movable VMs).
+   */
+  fixedCost: number;
   /** Reasons the problem cannot be solved, found while building (e.g. fixed VMs overload a node). */
   infeasible: string[];
 }
@@ -133,7 +138,7 @@ export function buildModel(problem: Problem, opts: { splitAll?: boolean } = {}):
   ];
   const m: Model = {
     problem, N, ids, index, D, oc, memWeight, vcpuMoveCost, reserved, sharedCpus, freeCores, threads, cap,
-    items: [], fixed: [], infeasible: [],
+    items: [], fixed: [], fixedCost: 0, infeasible: [],
   };
 
   problem.vms.forEach((vm, v) => {
@@ -142,6 +147,7 @@ export function buildModel(problem: Problem, opts: { splitAll?: boolean } = {}):
       const cur = currentOf(m, vm)!;
       // Fixed VMs stay; their memory is already allocated (not free), their CPU use counts against capacity.
       for (const [r, amt] of cpuUse(m, vm, cur.vcpuNode)) cap[r] -= amt;
+      m.fixedCost += columnQuality(m, vm.load, cur.vcpuNode, cur.mem);
       return;
     }
   });
