@@ -13,7 +13,7 @@ import { metricsObserver } from '../../daemon/metrics-observer.js';
 import { hardeningObserver, observers } from '../../daemon/hardening-observer.js';
 import { createHardeningMetrics } from '../../metrics/hardening.js';
 import { createMetrics, healthStaleAfterSeconds, startMetricsServer, type MetricsServer } from '../../metrics/index.js';
-import { solve } from '../../../solver/index.js';
+import { solve, warmUp } from '../../../solver/index.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from '../args.js';
 import type { Command } from '../args.js';
 import { openHost } from '../open-host.js';
@@ -58,6 +58,8 @@ export const command: Command = {
     checkStateDir(stateDir, values['state-dir'] !== undefined ? '--state-dir' : 'stateDir');
     const hostLock = takeHostLock(values, config, `run, state directory ${stateDir}`);
     const backend = await openHost(values, config);
+    // The solver worker warms up while the daemon recovers and samples (a cold first solve is deadline-bound).
+    void warmUp();
     let server: MetricsServer | null = null;
     const registry = new Registry();
     const metrics = createMetrics(registry, { processMetrics: true });
