@@ -19,6 +19,7 @@ import type { Column, Item, Model } from './model.js';
 import { pairColumn } from './model.js';
 import { charge } from './effort.js';
 import { subDeadline } from './effort.js';
+import { EXACT_SEARCH_MAX_ITEMS, exactSearch } from './exact-search.js';
 
 export type { LpHooks } from './lp.js';
 
@@ -33,6 +34,8 @@ export interface LpCallbacks {
 
 /** Limits that keep the library inside the sizes it was measured to handle well. */
 const LIMITS = { masterItems: 320, milpVars: 120, milpItems: 40, cgRounds: 30, milpNodes: 400, masterCells: 4096 };
+/** Share of what is left of the effort budget the exact search of few-VM hosts may use. */
+const EXACT_SEARCH_SHARE = 0.6;
 
 /** Each implicit (cpu node a, memory node b) column of an item with its cost + price . use. */
 function forEachPair(m: Model, item: Item, lam: number[], visit: (v: number, a: number, b: number) => void): void {
@@ -195,6 +198,7 @@ export function improveWithLp(m: Model, start: Column[] | undefined, dl: Deadlin
       });
       if (added === 0) break;
     }
+    if (nItems <= EXACT_SEARCH_MAX_ITEMS && !proven()) searchFew(m, bestLam, dl, cb, noteBound);
     if (lastLp && !proven()) roundLp(m, lastLp, lam, dl, cb, hooks);
   } else {
     lam = subgradient(m, lam, cb.incumbentCost(), subDeadline(dl, 0.4), noteBound);
@@ -208,6 +212,19 @@ export function improveWithLp(m: Model, start: Column[] | undefined, dl: Deadlin
   }
   if (proven()) return;
   exactOverDoubt(m, bestLam, bestBound, dl, cb, hooks, tol);
+}
+
+/**
+ * Few VMs: every column searched exactly in plain code (exact-search.ts), with the LP's prices,
+ * before the library's MILPs (which have looped on such models, and whose node limit alone can
+ * charge a small host's whole effort budget). A finished search proves its best optimal.
+ */
+function searchFew(m: Model, lam: number[], dl: Deadline, cb: LpCallbacks, noteBound: (b: number, l: number[]) => void) {
+  const upper = cb.incumbentCost() ?? Infinity;
+  const r = exactSearch(m, lam, upper, 0, subDeadline(dl, EXACT_SEARCH_SHARE));
+  if (r.improved) cb.offer(r.improved, 'exact-search');
+  const seen = r.improved ? totalCost(r.improved) : upper;
+  if (r.complete && seen < Infinity) noteBound(seen, lam);
 }
 
 /** Reduced-cost fixing and the exact MILP over the VMs in doubt, widening g until the gap is proven. */

@@ -18,6 +18,7 @@ import { evaluate, verify } from './verify.js';
 import { effortUsed, guardHit, subDeadline } from './effort.js';
 import { ruinRecreate } from './lns.js';
 import { memoryRepack } from './memory-repack.js';
+import { EXACT_SEARCH_MAX_ITEMS } from './exact-search.js';
 
 /**
  * Effort budget of one solve (units of solver/effort.ts), scaled to the problem: enough
@@ -166,7 +167,8 @@ export function runPipeline(problem: Problem, opts: PipelineOptions): Placement 
   };
   if (!opts.greedyOnly) {
     repack();
-    rr(RR_SHARE, 1);
+    // A host with few VMs goes straight to the LP stage, whose exact search supersedes this.
+    if (m.items.length > EXACT_SEARCH_MAX_ITEMS) rr(RR_SHARE, 1);
     repack();
   }
   if (!opts.greedyOnly && dl.now() < dl.at && !provenOptimal()) {
