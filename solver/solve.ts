@@ -119,13 +119,14 @@ async function solveNow(problem: Problem, hooks: SolveHooks): Promise<Placement>
       if (why) notes.push(why);
       resolve(best ?? fallback ?? infeasible('no placement: the solver worker gave no answer', 'none'));
     };
-    const accept = (p: Placement) => {
+    // The final answer replaces an equal streamed one: it carries the reason (e.g. that the time guard stopped it).
+    const accept = (p: Placement, final = false) => {
       const v = verify(problem, p);
       if (v.length) {
         notes.push(`worker answer failed verification (${v[0]}${v.length > 1 ? `, +${v.length - 1} more` : ''}); kept the greedy placement`);
         return;
       }
-      if (better(best, p)) best = p;
+      if (better(best, p) || (final && best && !better(p, best))) best = p;
     };
     const timer = setTimeout(() => finish(`stopped at the ${limit} ms deadline; best answer so far`, false), Math.max(0, hardAt - performance.now()));
     // The greedy fallback is computed here only when the worker has sent nothing by FALLBACK_AT of the deadline
@@ -139,7 +140,7 @@ async function solveNow(problem: Problem, hooks: SolveHooks): Promise<Placement>
       else if (msg.kind === 'done') {
         if (msg.placement.status === 'infeasible' && best && best.status !== 'infeasible') notes.push(`worker found no placement: ${msg.placement.reason}`);
         else if (msg.placement.status === 'infeasible') best = msg.placement;
-        else accept(msg.placement);
+        else accept(msg.placement, true);
         finish(undefined, true);
       } else finish(`solver worker failed: ${msg.message.split('\n')[0]}`, false);
     });
