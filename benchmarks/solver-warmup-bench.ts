@@ -4,7 +4,7 @@
  * and a cold main thread, as at daemon start): `cold` solves the instance at once, `warm` calls
  * warmUp() first. Runs alternate cold / warm so both see the same machine load. Per instance and
  * mode: first-solve wall ms (median, max), runs stopped by the time guard, distinct answers.
- * Prints a table and writes benchmarks/results/solver-warmup.json.
+ * Prints a table and writes benchmarks/results/solver-warmup.json (-MSms.json with --time-limit).
  * With --time-limit long enough that every solve ends on its effort budget, CPU ms compare the
  * optimised code with the cold one whatever the machine load (the answers are then identical).
  *   node dist/benchmarks/solver-warmup-bench.js [--runs N] [--only NAME,...] [--time-limit MS]
@@ -61,8 +61,8 @@ async function main(argv: string[]) {
     const byMode: Record<Mode, Run[]> = { cold: [], warm: [] };
     for (let r = 0; r < runs; r++) {
       for (const mode of ['cold', 'warm'] as const) {
-        const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name, mode, String(timeLimitMs)], { encoding: 'utf8', timeout: 120_000 });
-        byMode[mode].push(JSON.parse(out.trim().split('\n').pop()!) as Run);
+        const stdout = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', name, mode, String(timeLimitMs)], { encoding: 'utf8', timeout: 120_000 });
+        byMode[mode].push(JSON.parse(stdout.trim().split('\n').pop()!) as Run);
       }
     }
     for (const mode of ['cold', 'warm'] as const) {
@@ -76,9 +76,10 @@ async function main(argv: string[]) {
       process.stdout.write(`| ${name} | ${mode} | ${row.medianMs.toFixed(0)} / ${row.maxMs.toFixed(0)} | ${row.medianCpuMs.toFixed(0)} | ${mode === 'warm' ? row.warmUpMs.toFixed(0) : '-'} | ${row.guardHits}/${row.runs} | ${row.distinctAnswers} | ${row.objectives.join(', ')} |\n`);
     }
   }
+  const out = `benchmarks/results/solver-warmup${timeLimitMs ? `-${timeLimitMs}ms` : ''}.json`;
   mkdirSync('benchmarks/results', { recursive: true });
-  writeFileSync('benchmarks/results/solver-warmup.json', JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: { start: load0, end: loadavg() }, timeLimitMs: timeLimitMs || 1000, runs, rows }, null, 2) + '\n');
-  process.stdout.write('wrote benchmarks/results/solver-warmup.json\n');
+  writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage: { start: load0, end: loadavg() }, timeLimitMs: timeLimitMs || 1000, runs, rows }, null, 2) + '\n');
+  process.stdout.write(`wrote ${out}\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main(process.argv.slice(2));
