@@ -66,7 +66,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function fingerprint(p: Placement): string {
+/** What identifies an answer: status, vCPU nodes, memory and cells of every VM (hashed). */
+export function fingerprint(p: Placement): string {
   return createHash('sha256').update(JSON.stringify({ s: p.status, v: p.vms.map((v) => [v.name, v.vcpus.map((c) => c.node), v.memory.MiB, v.cells]) })).digest('hex').slice(0, 12);
 }
 

@@ -19,6 +19,7 @@ import type { Column, Item, Model } from './model.js';
 import { pairColumn } from './model.js';
 import { charge } from './effort.js';
 import { subDeadline } from './effort.js';
+import { EXACT_SEARCH_MAX_ITEMS, exactSearch } from './exact-search.js';
 
 export type { LpHooks } from './lp.js';
 
@@ -33,6 +34,8 @@ export interface LpCallbacks {
 
 /** Limits that keep the library inside the sizes it was measured to handle well. */
 const LIMITS = { masterItems: 320, milpVars: 120, milpItems: 40, cgRounds: 30, milpNodes: 400, masterCells: 4096 };
+/** Share of what is left of the effort budget the exact search of few-VM hosts may use. */
+const EXACT_SEARCH_SHARE = 0.6;
 
 /** Each implicit (cpu node a, memory node b) column of an item with its cost + price . use. */
 function forEachPair(m: Model, item: Item, lam: number[], visit: (v: number, a: number, b: number) => void): void {
@@ -85,6 +88,14 @@ export function price(m: Model, item: Item, i: number, lam: number[], k = 1, wit
 
 function pricedValue(c: Column, lam: number[]): number {
   return c.cost + c.use.reduce((s, [r, a]) => s + lam[r] * a, 0);
+}
+
+/**
+ * Whether a model-level gap (movable VMs only) is within `tol` of the whole objective, which adds
+ * the fixed VMs' constant cost (the placement's gap is taken relative to it: pipeline.ts).
+ */
+export function gapClosed(m: Model, upper: number, lower: number, tol: number): boolean {
+  return upper - lower <= Math.max(tol * Math.abs(upper + m.fixedCost), 1e-9);
 }
 
 /** Lagrangian lower bound: sum_i min_k (c_k + lam.a_k) - lam.cap. */
@@ -150,7 +161,7 @@ export function improveWithLp(m: Model, start: Column[] | undefined, dl: Deadlin
   noteBound(lagrangeBound(m, lam).bound, lam);
   const proven = () => {
     const ub = cb.incumbentCost();
-    return ub !== undefined && ub - bestBound <= Math.max(tol * Math.abs(ub), 1e-9);
+    return ub !== undefined && gapClosed(m, ub, bestBound, tol);
   };
   if (proven()) return;
 
@@ -187,6 +198,7 @@ export function improveWithLp(m: Model, start: Column[] | undefined, dl: Deadlin
       });
       if (added === 0) break;
     }
+    if (nItems <= EXACT_SEARCH_MAX_ITEMS && !proven()) searchFew(m, bestLam, dl, cb, noteBound);
     if (lastLp && !proven()) roundLp(m, lastLp, lam, dl, cb, hooks);
   } else {
     lam = subgradient(m, lam, cb.incumbentCost(), subDeadline(dl, 0.4), noteBound);
@@ -202,12 +214,25 @@ export function improveWithLp(m: Model, start: Column[] | undefined, dl: Deadlin
   exactOverDoubt(m, bestLam, bestBound, dl, cb, hooks, tol);
 }
 
+/**
+ * Few VMs: every column searched exactly in plain code (exact-search.ts), with the LP's prices,
+ * before the library's MILPs (which have looped on such models, and whose node limit alone can
+ * charge a small host's whole effort budget). A finished search proves its best optimal.
+ */
+function searchFew(m: Model, lam: number[], dl: Deadline, cb: LpCallbacks, noteBound: (b: number, l: number[]) => void) {
+  const upper = cb.incumbentCost() ?? Infinity;
+  const r = exactSearch(m, lam, upper, 0, subDeadline(dl, EXACT_SEARCH_SHARE));
+  if (r.improved) cb.offer(r.improved, 'exact-search');
+  const seen = r.improved ? totalCost(r.improved) : upper;
+  if (r.complete && seen < Infinity) noteBound(seen, lam);
+}
+
 /** Reduced-cost fixing and the exact MILP over the VMs in doubt, widening g until the gap is proven. */
 function exactOverDoubt(m: Model, lam: number[], lower: number, dl: Deadline, cb: LpCallbacks, hooks: LpHooks | undefined, tol: number) {
   let upper = cb.incumbentCost();
   if (upper === undefined) return;
   const gap0 = upper - lower;
-  if (gap0 <= Math.max(tol * Math.abs(upper), 1e-9)) return;
+  if (gapClosed(m, upper, lower, tol)) return;
   // Every column within the gap, per item, sorted by reduced cost (pricing at lam).
   if (m.items.length * m.N * m.N > 120_000) return; // too many to list; the Lagrangian bound stands
   const cands = m.items.map((it, i) => {
@@ -238,7 +263,7 @@ function exactOverDoubt(m: Model, lam: number[], lower: number, dl: Deadline, cb
     const inc = cb.incumbent();
     if (!inc) return;
     const gap = upper - lower;
-    if (gap <= Math.max(tol * Math.abs(upper), 1e-9)) return;
+    if (gapClosed(m, upper, lower, tol)) return;
     let g: number | undefined;
     if (fitsLimits(gap)) g = gap;
     else {

@@ -18,6 +18,7 @@ import { evaluate, verify } from './verify.js';
 import { effortUsed, guardHit, subDeadline } from './effort.js';
 import { ruinRecreate } from './lns.js';
 import { memoryRepack } from './memory-repack.js';
+import { EXACT_SEARCH_MAX_ITEMS } from './exact-search.js';
 
 /**
  * Effort budget of one solve (units of solver/effort.ts), scaled to the problem: enough
@@ -79,6 +80,17 @@ export interface Incumbent {
   method: string;
 }
 
+/**
+ * A measured placement with its proof: `bound` is the model's (movable VMs only), the objective
+ * counts every VM, so the fixed VMs' constant cost joins the bound before the two are compared.
+ */
+function withBound(p: Placement, m: Model, bound: number, tol: number): Placement {
+  const obj = p.objective!;
+  const b = Math.min(bound + m.fixedCost, obj);
+  const gap = obj > 0 ? Math.max(0, (obj - b) / obj) : 0;
+  return { ...p, bound: b, gap, status: gap <= tol ? 'optimal' : p.status };
+}
+
 /** Decode, verify and measure a selection; undefined (with the violations) when it fails verification. */
 export function toPlacement(problem: Problem, inc: Incumbent, bound: number | undefined, tol: number): { placement?: Placement; violations: string[] } {
   const placement = decode(inc.m, inc.sel, { status: 'feasible', method: inc.method });
@@ -88,12 +100,7 @@ export function toPlacement(problem: Problem, inc: Incumbent, bound: number | un
   placement.cost = ev.quality;
   placement.objective = ev.objective;
   placement.moves = ev.moves;
-  if (bound !== undefined) {
-    placement.bound = Math.min(bound, ev.objective);
-    placement.gap = ev.objective > 0 ? Math.max(0, (ev.objective - placement.bound) / ev.objective) : 0;
-    if (placement.gap <= tol) placement.status = 'optimal';
-  }
-  return { placement, violations };
+  return { placement: bound === undefined ? placement : withBound(placement, inc.m, bound, tol), violations };
 }
 
 export function runPipeline(problem: Problem, opts: PipelineOptions): Placement {
@@ -160,7 +167,8 @@ export function runPipeline(problem: Problem, opts: PipelineOptions): Placement 
   };
   if (!opts.greedyOnly) {
     repack();
-    rr(RR_SHARE, 1);
+    // A host with few VMs goes straight to the LP stage, whose exact search supersedes this.
+    if (m.items.length > EXACT_SEARCH_MAX_ITEMS) rr(RR_SHARE, 1);
     repack();
   }
   if (!opts.greedyOnly && dl.now() < dl.at && !provenOptimal()) {
@@ -172,10 +180,7 @@ export function runPipeline(problem: Problem, opts: PipelineOptions): Placement 
         bound = b;
         if (bestPlacement && bestPlacement.objective !== undefined) {
           // same (verified) placement, better proof: update the bound fields only
-          const obj = bestPlacement.objective;
-          const bnd = Math.min(b, obj);
-          const gap = obj > 0 ? Math.max(0, (obj - bnd) / obj) : 0;
-          bestPlacement = { ...bestPlacement, bound: bnd, gap, status: gap <= tol ? 'optimal' : bestPlacement.status };
+          bestPlacement = withBound(bestPlacement, m, b, tol);
           opts.report?.(bestPlacement);
         }
       },

@@ -3,7 +3,8 @@
  * hard deadline (options.timeLimitMs, default 1000 ms): the worker streams the
  * best verified placement so far; at the deadline it is terminated and the best
  * answer received is used (a greedy placement computed here in the caller's
- * thread at worst). The worker is kept warm between solves (unref'd while idle). javascript-lp-solver has been seen to loop forever, so
+ * thread at worst). The worker is kept between solves (unref'd while idle), and
+ * warmUp() makes it warm from the start. javascript-lp-solver has been seen to loop forever, so
  * nothing it does may hold the caller beyond the deadline.
  * `solveInProcess` runs the same pipeline synchronously (benchmarks, tests).
  */
@@ -15,6 +16,7 @@ import { effortDeadline } from './effort.js';
 import type { WorkerJob, WorkerMessage } from './solve-worker.js';
 import type { Placement, Problem } from './types.js';
 import { verify } from './verify.js';
+import { warmUpProblem } from './warm-up.js';
 
 export interface SolveHooks {
   /** Test hook passed to the worker (see solve-worker.ts). */
@@ -65,7 +67,32 @@ function giveBack(w: Worker) {
   idle = w;
 }
 
+/** Effort of the warm-up solve: every stage runs many times over, at a fraction of a real solve's budget. */
+const WARM_UP_EFFORT = 4e5;
+/** Guard of the warm-up solve (it is effort-bound; this only stops a worker the LP library hangs). */
+const WARM_UP_LIMIT_MS = 3000;
+let warming: Promise<unknown> | undefined;
+
+/**
+ * Create the solver worker and send a synthetic problem (warm-up.ts) through every stage of the
+ * pipeline, so the first real solve runs on optimised code (the daemon calls this at start). Cold,
+ * the first solve of a 256-VM host with memory-only nodes was deadline-bound and its answer
+ * changed run to run. A solve() called meanwhile waits for it rather than starting a second,
+ * cold worker. Resolves with the warm-up's wall time.
+ */
+export async function warmUp(): Promise<number> {
+  const t0 = performance.now();
+  warming ??= solveNow({ ...warmUpProblem(), options: { timeLimitMs: WARM_UP_LIMIT_MS } }, { effort: WARM_UP_EFFORT });
+  await warming;
+  return performance.now() - t0;
+}
+
 export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<Placement> {
+  if (warming) await warming;
+  return solveNow(problem, hooks);
+}
+
+async function solveNow(problem: Problem, hooks: SolveHooks): Promise<Placement> {
   const t0 = performance.now();
   const limit = problem.options?.timeLimitMs ?? DEFAULTS.timeLimitMs;
   const hardAt = t0 + limit;
@@ -92,13 +119,14 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
       if (why) notes.push(why);
       resolve(best ?? fallback ?? infeasible('no placement: the solver worker gave no answer', 'none'));
     };
-    const accept = (p: Placement) => {
+    // The final answer replaces an equal streamed one: it carries the reason (e.g. that the time guard stopped it).
+    const accept = (p: Placement, final = false) => {
       const v = verify(problem, p);
       if (v.length) {
         notes.push(`worker answer failed verification (${v[0]}${v.length > 1 ? `, +${v.length - 1} more` : ''}); kept the greedy placement`);
         return;
       }
-      if (better(best, p)) best = p;
+      if (better(best, p) || (final && best && !better(p, best))) best = p;
     };
     const timer = setTimeout(() => finish(`stopped at the ${limit} ms deadline; best answer so far`, false), Math.max(0, hardAt - performance.now()));
     // The greedy fallback is computed here only when the worker has sent nothing by FALLBACK_AT of the deadline
@@ -112,7 +140,7 @@ export async function solve(problem: Problem, hooks: SolveHooks = {}): Promise<P
       else if (msg.kind === 'done') {
         if (msg.placement.status === 'infeasible' && best && best.status !== 'infeasible') notes.push(`worker found no placement: ${msg.placement.reason}`);
         else if (msg.placement.status === 'infeasible') best = msg.placement;
-        else accept(msg.placement);
+        else accept(msg.placement, true);
         finish(undefined, true);
       } else finish(`solver worker failed: ${msg.message.split('\n')[0]}`, false);
     });

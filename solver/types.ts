@@ -35,8 +35,10 @@ export interface ProblemVm {
 export interface ProblemOptions {
   /** Load a node may carry per unreserved CPU. Default 1.0. */
   cpuOvercommit?: number;
-  /** Cost per GiB moved per unit of distance (added to the quality measure). Default 0.05. */
+  /** Cost per GiB moved per unit of distance, paid once (config solver.memoryMoveCostPerGiB). Default 0.05. */
   memoryMoveCostPerGiB?: number;
+  /** Cycles a memory move's cost is spread over, against the per-cycle quality measure (config churn.cooldownCycles, at least 1). Default 6. */
+  memoryMovePaybackCycles?: number;
   /** Cost per vCPU moved to another node. Default 0.5. */
   vcpuMoveCost?: number;
   /** Hard deadline for one solve, milliseconds. Default 1000. */

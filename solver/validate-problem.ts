@@ -112,7 +112,7 @@ function topology(v: unknown): HostTopology {
 }
 
 const VM_KEYS = ['name', 'vcpus', 'load', 'memoryMiB', 'current', 'fixed', 'dedicated', 'cells'];
-const OPTION_KEYS = ['cpuOvercommit', 'memoryMoveCostPerGiB', 'vcpuMoveCost', 'timeLimitMs', 'gapTolerance', 'housekeepingCpus'];
+const OPTION_KEYS = ['cpuOvercommit', 'memoryMoveCostPerGiB', 'memoryMovePaybackCycles', 'vcpuMoveCost', 'timeLimitMs', 'gapTolerance', 'housekeepingCpus'];
 
 function vm(v: unknown, i: number, topo: HostTopology): ProblemVm {
   const p = `vms[${i}]`;
@@ -185,6 +185,7 @@ function options(v: unknown, topo: HostTopology): ProblemOptions {
   const out: ProblemOptions = {};
   if (o.cpuOvercommit !== undefined) out.cpuOvercommit = num(o.cpuOvercommit, 'options.cpuOvercommit', { gt: 0, max: 64 });
   if (o.memoryMoveCostPerGiB !== undefined) out.memoryMoveCostPerGiB = num(o.memoryMoveCostPerGiB, 'options.memoryMoveCostPerGiB', { min: 0 });
+  if (o.memoryMovePaybackCycles !== undefined) out.memoryMovePaybackCycles = num(o.memoryMovePaybackCycles, 'options.memoryMovePaybackCycles', { min: 1 });
   if (o.vcpuMoveCost !== undefined) out.vcpuMoveCost = num(o.vcpuMoveCost, 'options.vcpuMoveCost', { min: 0 });
   if (o.timeLimitMs !== undefined) out.timeLimitMs = num(o.timeLimitMs, 'options.timeLimitMs', { gt: 0, max: 600000 });
   if (o.gapTolerance !== undefined) out.gapTolerance = num(o.gapTolerance, 'options.gapTolerance', { min: 0, max: 1 });

@@ -6,7 +6,7 @@
 import { parseCpuSet } from '../src/core/cpuset.js';
 import { onlineCpuNodes, reservedCpuSet, usableCpusOf } from '../src/core/nodes.js';
 import { distanceMatrix, vmCost } from '../src/core/quality.js';
-import { DEFAULTS } from './model.js';
+import { DEFAULTS, moveCosts } from './model.js';
 import type { Placement, Problem } from './types.js';
 
 const EPS = 1e-6;
@@ -169,9 +169,7 @@ export function verify(problem: Problem, placement: Placement): string[] {
 /** Quality, move costs and the objective of a placement, from the placement JSON. */
 export function evaluate(problem: Problem, placement: Placement): { quality: number; objective: number; moves: { vcpus: number; memoryMiB: number } } {
   const D = distanceMatrix(problem.topology);
-  const o = problem.options ?? {};
-  const w = (o.memoryMoveCostPerGiB ?? DEFAULTS.memoryMoveCostPerGiB) / 1024;
-  const vcpuCost = o.vcpuMoveCost ?? DEFAULTS.vcpuMoveCost;
+  const { perMiB: w, perVcpu: vcpuCost } = moveCosts(problem.options);
   const byName = new Map(placement.vms.map((p) => [p.name, p]));
   let quality = 0, moveCost = 0, vcpuMoves = 0, memMoved = 0;
   for (const vm of problem.vms) {

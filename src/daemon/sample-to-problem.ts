@@ -180,12 +180,11 @@ export function sampleToProblem(
     vms,
     options: {
       cpuOvercommit: settings.cpuOvercommit,
-      // A memory move is paid once, but the solver weighs it against one cycle of the quality
-      // measure (a rate). A VM moved stays put at least churn.cooldownCycles cycles, so its gain is
-      // earned that long: spread the cost over them. Unspread, a light VM with a lot of memory never
-      // paid back in one cycle and stayed split across nodes for good (memtight-2x8 in the
-      // closed-loop benchmark: 1.17x the optimum, 1.015x with this).
-      memoryMoveCostPerGiB: settings.solver.memoryMoveCostPerGiB / Math.max(1, settings.churn.cooldownCycles),
+      // The solver spreads a memory move's cost over the payback cycles (a VM moved stays put at
+      // least the cooldown, so its gain is earned that long); the same defaults apply to a problem
+      // without options (`numaplace solve`), so both give one problem one answer.
+      memoryMoveCostPerGiB: settings.solver.memoryMoveCostPerGiB,
+      memoryMovePaybackCycles: Math.max(1, settings.churn.cooldownCycles),
       vcpuMoveCost: settings.solver.vcpuMoveCost,
       timeLimitMs: settings.solver.timeLimitMs,
       ...(settings.emulator.housekeepingCpus !== '' ? { housekeepingCpus: settings.emulator.housekeepingCpus } : {}),

@@ -1,6 +1,7 @@
 /** solve(): the worker, its hard deadline, and what comes back when the LP library never returns. */
 import { expect } from 'chai';
 import { performance } from 'node:perf_hooks';
+import { makeHardInstance } from '../../benchmarks/hard-instances.js';
 import { makeInstance } from '../../benchmarks/instances.js';
 import { solve } from '../../solver/solve.js';
 import { verify } from '../../solver/verify.js';
@@ -30,6 +31,17 @@ describe('solve() in a worker with a hard deadline', () => {
       expect(p.reason).to.match(/deadline/);
     });
   }
+
+  it('an answer the time guard stopped says so, even when the worker had already streamed the same placement', async () => {
+    // An effort budget no deadline can spend: the worker's time guard (at 85% of the deadline), not the
+    // budget, ends the search, and the worker sends its final answer before the deadline, usually the
+    // placement it had streamed last. That copy used to be kept, without the reason.
+    // (starved-1 with gapTolerance 0 keeps the search busy for seconds even on an idle machine)
+    const big = { ...makeHardInstance({ family: 'starved', seed: 1 }), options: { timeLimitMs: 1500, gapTolerance: 0 } };
+    const p = await solve(big, { effort: 1e12 });
+    expect(p.status).to.not.equal('infeasible');
+    expect(p.reason).to.match(/time guard|deadline/);
+  });
 
   it('an infeasible problem comes back as a value with its reason', async () => {
     const bad = makeInstance({ topology: '2x8', vms: 4, loadFraction: 0.5, withCurrent: false, seed: 1, timeLimitMs: 400 });

@@ -14,7 +14,7 @@ import { hardeningObserver } from '../../daemon/hardening-observer.js';
 import { observers } from '../../daemon/cycle.js';
 import { createHardeningMetrics } from '../../metrics/hardening.js';
 import { createMetrics, healthStaleAfterSeconds, startMetricsServer, type MetricsServer } from '../../metrics/index.js';
-import { solve } from '../../../solver/index.js';
+import { solve, warmUp } from '../../../solver/index.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, HOST_OPTIONS, HOST_OPTIONS_HELP, parseCommandArgs } from '../args.js';
 import type { Command } from '../args.js';
 import { openHost } from '../open-host.js';
@@ -59,6 +59,8 @@ export const command: Command = {
     checkStateDir(stateDir, values['state-dir'] !== undefined ? '--state-dir' : 'stateDir');
     const hostLock = takeHostLock(values, config, `run, state directory ${stateDir}`);
     const backend = await openHost(values, config);
+    // The solver worker warms up while the daemon recovers and samples (a cold first solve is deadline-bound).
+    void warmUp();
     let server: MetricsServer | null = null;
     const registry = new Registry();
     const metrics = createMetrics(registry, { processMetrics: true });
